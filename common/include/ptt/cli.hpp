@@ -1,0 +1,44 @@
+// ptt/cli.hpp — the command-line contract every chapter shares (GUIDE.md section 2), with CLI11.
+//
+// A chapter adds its own flags to the CLI::App after add_train_options(); parse_command_line()
+// turns every mistake into an InputError (one line, exit code 2).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ptt {
+
+/// The flags every chapter takes.
+struct TrainConfig {
+  std::string data_dir;                 ///< --data-dir (default: $PTT_DATA_DIR or Debian's path)
+  int epochs = 15;                      ///< --epochs
+  int batch_size = 128;                 ///< --batch-size
+  double lr = 0.05;                      ///< --lr
+  double momentum = 0.9;                 ///< --momentum (SGD only)
+  std::string optimizer = "sgd";        ///< --optimizer sgd|adam
+  std::vector<int> hidden{256, 128};    ///< --hidden 256,128
+  std::uint64_t seed = 1;               ///< --seed
+  long max_steps = 0;                   ///< --max-steps (0: no limit)
+  bool no_progress = false;             ///< --no-progress
+  std::string metrics;                  ///< --metrics FILE (JSON Lines), empty: none
+};
+
+/// @brief Registers the common flags on @p app, writing into @p cfg.
+void add_train_options(CLI::App& app, TrainConfig& cfg);
+
+/// @brief Parses argv into the options registered on @p app and validates the common ones in @p cfg.
+/// @return 0 after printing --help; std::nullopt when the program should go on.
+/// @throws InputError (one line naming the option) for any bad flag or value.
+std::optional<int> parse_command_line(CLI::App& app, const TrainConfig& cfg, int argc, char** argv);
+
+/// @brief Parses "256,128" into {256, 128}. @throws InputError naming @p option otherwise.
+std::vector<int> parse_size_list(const std::string& text, const std::string& option);
+
+/// @brief A one-line description of @p cfg, e.g. "784-256-128-10 sgd lr=0.05 ...".
+std::string describe(const TrainConfig& cfg, const std::vector<int>& sizes);
+
+}  // namespace ptt

@@ -1,0 +1,40 @@
+// ptt/error.hpp — the project's one error-checking header.
+//
+// Two kinds of failure, two exit codes (GUIDE.md section 2):
+//   InputError  — the user's input is wrong (a flag, a file, a world size): exit code 2, one line.
+//   std::exception of any other kind — a bug or an unexpected system failure: exit code 1.
+// run_main() turns them into those exit codes so every chapter driver behaves the same.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace ptt {
+
+/// Bad input or usage: the message names the file or option and what is wrong.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief Throws InputError(message) unless @p condition holds.
+inline void require_input(bool condition, const std::string& message) {
+  if (!condition) throw InputError(message);
+}
+
+/// @brief Runs a chapter's body and maps failures to exit codes.
+/// @param program name printed before every error line, e.g. "ch01_serial".
+/// @param body    the driver; returns its own exit code.
+/// @return body's code; 2 after an InputError; 1 after any other exception.
+int run_main(const std::string& program, const std::function<int()>& body);
+
+}  // namespace ptt
+
+/// Internal invariant check: a failure is a bug in this project (exit code 1), with file and line.
+#define PTT_CHECK(cond, msg)                                                                   \
+  do {                                                                                         \
+    if (!(cond))                                                                               \
+      throw std::logic_error(std::string(__FILE__) + ":" + std::to_string(__LINE__) +          \
+                             ": check failed: " #cond ": " + std::string(msg));                \
+  } while (0)

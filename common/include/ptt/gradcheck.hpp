@@ -1,0 +1,31 @@
+// ptt/gradcheck.hpp — finite-difference gradient checking.
+//
+// The analytic gradient g of a scalar function L(x) is checked against the central difference
+//   (L(x + h e_i) - L(x - h e_i)) / (2h),
+// whose error is O(h^2). In float32, rounding in L adds an error of about eps * |L| / h, so h is
+// a compromise (1e-2 to 1e-3 for losses of order one).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <span>
+
+namespace ptt {
+
+struct GradCheckResult {
+  double max_abs_error = 0.0;  ///< max_i |g_i - n_i|
+  double rel_error = 0.0;      ///< ||g - n|| / max(||g|| + ||n||, tiny): 0 = perfect, 1 = unrelated
+  std::size_t checked = 0;     ///< how many coordinates were compared
+};
+
+/// @brief Compares @p analytic with central differences of @p loss around @p x.
+/// @param x        the point; each checked coordinate is perturbed and restored in place.
+/// @param analytic the gradient to check, same length as x.
+/// @param loss     evaluates L at the current contents of x.
+/// @param h        the step.
+/// @param stride   check every stride-th coordinate (1 = all), for large buffers.
+GradCheckResult check_gradient(std::span<float> x, std::span<const float> analytic,
+                               const std::function<double()>& loss, double h = 1e-2,
+                               std::size_t stride = 1);
+
+}  // namespace ptt

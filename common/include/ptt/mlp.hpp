@@ -1,0 +1,120 @@
+// ptt/mlp.hpp — the multi-layer perceptron: one flat parameter buffer, views per layer.
+//
+// A network with sizes {784, 256, 128, 10} has three Linear layers (784->256->128->10), ReLU
+// after every layer but the last, and softmax cross-entropy on the logits.
+//
+// All parameters sit in ONE contiguous float buffer and all gradients in another buffer of the
+// same layout (ParamLayout): layer l's weights W_l [out, in] row-major, then its bias b_l [out].
+// Layers never own memory; they are views (LinearView) into a buffer. This is what lets
+//   - chapter 02 give each thread its own gradient buffer and reduce buffers element-wise,
+//   - chapter 03 allreduce one buffer (or buckets of it) between processes,
+//   - chapter 05 hand a layer, or a block of a layer's rows/columns, to a different worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ptt/tensor.hpp"
+
+namespace ptt {
+
+/// Where one Linear layer's parameters sit in a flat buffer.
+struct LayerSlot {
+  int in = 0;                ///< input features I
+  int out = 0;               ///< output features O
+  std::size_t weight = 0;    ///< offset of W [O, I] (row-major)
+  std::size_t bias = 0;      ///< offset of b [O]
+  std::size_t end = 0;       ///< one past the layer's last parameter
+};
+
+/// The layout of the flat parameter (and gradient) buffer of an MLP.
+class ParamLayout {
+ public:
+  /// @param sizes layer widths from input to output, at least two, all positive.
+  explicit ParamLayout(std::vector<int> sizes);
+
+  const std::vector<int>& sizes() const { return sizes_; }
+  int num_layers() const { return static_cast<int>(slots_.size()); }
+  const LayerSlot& layer(int l) const { return slots_.at(static_cast<std::size_t>(l)); }
+  /// Total number of floats in the buffer.
+  std::size_t size() const { return size_; }
+  int inputs() const { return sizes_.front(); }
+  int outputs() const { return sizes_.back(); }
+
+ private:
+  std::vector<int> sizes_;
+  std::vector<LayerSlot> slots_;
+  std::size_t size_ = 0;
+};
+
+/// A Linear layer seen through a buffer: W [O, I] and b [O] are maps, no copies.
+struct LinearView {
+  MatrixMap W;
+  VectorMap b;
+};
+struct ConstLinearView {
+  ConstMatrixMap W;
+  ConstVectorMap b;
+};
+
+/// @brief Layer @p l of @p buffer laid out by @p layout (parameters or gradients alike).
+LinearView linear_view(const ParamLayout& layout, std::span<float> buffer, int l);
+ConstLinearView linear_view(const ParamLayout& layout, std::span<const float> buffer, int l);
+
+/// The activations one forward pass keeps for its backward pass, and the backward scratch.
+/// Sized on first use for a batch; reusing it across steps allocates nothing.
+struct Workspace {
+  /// acts[0] = X [B, I]; acts[l+1] = output of layer l (after ReLU, except the last: logits).
+  std::vector<Matrix> acts;
+  /// delta[l] = dL/d(output of layer l), [B, O_l].
+  std::vector<Matrix> delta;
+  /// @brief Shapes the buffers for a batch of @p batch rows (keeps capacity when shrinking).
+  void resize(const ParamLayout& layout, Eigen::Index batch);
+  /// The logits of the last forward pass, [B, C].
+  const Matrix& logits() const { return acts.back(); }
+};
+
+/// @brief Forward pass of the whole MLP on one batch.
+///
+/// a_0 = X;  z_{l+1} = a_l W_l^T + b_l;  a_{l+1} = ReLU(z_{l+1}) for every layer but the last,
+/// whose output z_L are the logits.
+/// @param layout the network's layout.
+/// @param params the flat parameter buffer.
+/// @param X      [B, I] the batch.
+/// @param ws     workspace; on return ws.acts holds every activation and ws.logits() the logits.
+void mlp_forward(const ParamLayout& layout, std::span<const float> params, ConstMatrixRef X,
+                 Workspace& ws);
+
+/// @brief Loss and backward pass of the whole MLP for the batch of the last mlp_forward().
+///
+/// delta_L = (softmax(z_L) - onehot(y)) / B, then for l = L-1 .. 0:
+///   dW_l = delta_{l+1}^T a_l,  db_l = column sums of delta_{l+1},
+///   delta_l = (delta_{l+1} W_l) * 1[a_l > 0]   (skipped for l = 0: nobody needs dX).
+/// @param layout the network's layout.
+/// @param params the flat parameter buffer (the same one the forward pass used).
+/// @param labels [B] the batch's labels.
+/// @param ws     the workspace filled by mlp_forward().
+/// @param grads  the flat gradient buffer, overwritten with the MEAN gradient over the batch.
+/// @return the mean cross-entropy loss of the batch.
+float mlp_backward(const ParamLayout& layout, std::span<const float> params,
+                   std::span<const std::uint8_t> labels, Workspace& ws, std::span<float> grads);
+
+/// @brief He (Kaiming) initialisation: W ~ N(0, 2 / I) per layer, b = 0.
+/// Draws from make_rng(seed, RngPurpose::Init, layer), so it does not depend on anything else.
+void he_init(const ParamLayout& layout, std::span<float> params, std::uint64_t seed);
+
+/// @brief The layer sizes {inputs, hidden..., classes}.
+std::vector<int> mlp_sizes(int inputs, const std::vector<int>& hidden, int classes);
+
+/// A model: its layout, its parameters and one gradient buffer of the same layout.
+struct Mlp {
+  explicit Mlp(std::vector<int> sizes)
+      : layout(std::move(sizes)), params(layout.size(), 0.0f), grads(layout.size(), 0.0f) {}
+  ParamLayout layout;
+  std::vector<float> params;
+  std::vector<float> grads;
+};
+
+}  // namespace ptt

@@ -1,0 +1,60 @@
+// ptt/optim.hpp — optimizers that update a flat parameter buffer from a flat gradient buffer.
+//
+// Because they see only two float arrays of the same length, the same optimizer serves the whole
+// model (chapters 01-03) or one worker's part of it (chapter 05).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ptt {
+
+/// Updates parameters in place from gradients, keeping its own state per parameter.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  /// @brief One update: params -= f(grads, state). Both spans have the length given at creation.
+  virtual void step(std::span<float> params, std::span<const float> grads) = 0;
+  /// The optimizer's state, flat (for checkpoints and tests).
+  virtual std::span<float> state() = 0;
+  virtual std::string name() const = 0;
+};
+
+/// SGD with (heavy-ball) momentum, as in PyTorch:  v = mu v + g;  p = p - lr v.
+class Sgd final : public Optimizer {
+ public:
+  Sgd(std::size_t n, float lr, float momentum);
+  void step(std::span<float> params, std::span<const float> grads) override;
+  std::span<float> state() override { return velocity_; }
+  std::string name() const override { return "sgd"; }
+
+ private:
+  float lr_, momentum_;
+  std::vector<float> velocity_;
+};
+
+/// Adam (Kingma & Ba), with bias correction:
+///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+///   p = p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+class Adam final : public Optimizer {
+ public:
+  Adam(std::size_t n, float lr, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f);
+  void step(std::span<float> params, std::span<const float> grads) override;
+  std::span<float> state() override { return moments_; }
+  std::string name() const override { return "adam"; }
+  long steps() const { return t_; }
+
+ private:
+  float lr_, beta1_, beta2_, eps_;
+  long t_ = 0;
+  std::vector<float> moments_;  // m in [0, n), v in [n, 2n)
+};
+
+/// @brief Makes "sgd" (with @p momentum) or "adam" for @p n parameters.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::size_t n, double lr,
+                                          double momentum);
+
+}  // namespace ptt

@@ -1,0 +1,48 @@
+#include "ptt/optim.hpp"
+
+#include <cmath>
+
+#include "ptt/error.hpp"
+
+namespace ptt {
+
+Sgd::Sgd(std::size_t n, float lr, float momentum) : lr_(lr), momentum_(momentum), velocity_(n, 0.0f) {}
+
+void Sgd::step(std::span<float> params, std::span<const float> grads) {
+  PTT_CHECK(params.size() == velocity_.size() && grads.size() == params.size(), "size mismatch");
+  float* v = velocity_.data();
+  const float mu = momentum_;
+  const float lr = lr_;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    v[i] = mu * v[i] + grads[i];
+    params[i] -= lr * v[i];
+  }
+}
+
+Adam::Adam(std::size_t n, float lr, float beta1, float beta2, float eps)
+    : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), moments_(2 * n, 0.0f) {}
+
+void Adam::step(std::span<float> params, std::span<const float> grads) {
+  const std::size_t n = params.size();
+  PTT_CHECK(2 * n == moments_.size() && grads.size() == n, "size mismatch");
+  ++t_;
+  const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t_));
+  const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t_));
+  float* m = moments_.data();
+  float* v = moments_.data() + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = grads[i];
+    m[i] = beta1_ * m[i] + (1.0f - beta1_) * g;
+    v[i] = beta2_ * v[i] + (1.0f - beta2_) * g * g;
+    params[i] -= lr_ * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps_);
+  }
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::size_t n, double lr,
+                                          double momentum) {
+  if (name == "sgd") return std::make_unique<Sgd>(n, static_cast<float>(lr), static_cast<float>(momentum));
+  if (name == "adam") return std::make_unique<Adam>(n, static_cast<float>(lr));
+  throw InputError("--optimizer: unknown optimizer '" + name + "' (use sgd or adam)");
+}
+
+}  // namespace ptt

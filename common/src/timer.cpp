@@ -1,0 +1,21 @@
+#include "ptt/timer.hpp"
+
+namespace ptt {
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::Data: return "data";
+    case Phase::Forward: return "forward";
+    case Phase::Backward: return "backward";
+    case Phase::Update: return "update";
+  }
+  return "?";
+}
+
+double PhaseTimer::total() const {
+  double t = 0.0;
+  for (double s : seconds_) t += s;
+  return t;
+}
+
+}  // namespace ptt
