@@ -15,9 +15,9 @@ namespace ptt {
 /// The flags every chapter takes.
 struct TrainConfig {
   std::string data_dir;                 ///< --data-dir (default: $PTT_DATA_DIR or Debian's path)
-  int epochs = 15;                      ///< --epochs
+  int epochs = 20;                      ///< --epochs
   int batch_size = 128;                 ///< --batch-size
-  double lr = 0.05;                      ///< --lr
+  double lr = 0.02;                      ///< --lr
   double momentum = 0.9;                 ///< --momentum (SGD only)
   std::string optimizer = "sgd";        ///< --optimizer sgd|adam
   std::vector<int> hidden{256, 128};    ///< --hidden 256,128
