@@ -8,12 +8,14 @@ namespace ptt {
 
 Sgd::Sgd(std::size_t n, float lr, float momentum) : lr_(lr), momentum_(momentum), velocity_(n, 0.0f) {}
 
-void Sgd::step(std::span<float> params, std::span<const float> grads) {
-  PTT_CHECK(params.size() == velocity_.size() && grads.size() == params.size(), "size mismatch");
+void Sgd::update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
+                       std::size_t end) {
+  PTT_CHECK(params.size() == velocity_.size() && grads.size() == params.size() && end <= params.size(),
+            "size mismatch");
   float* v = velocity_.data();
   const float mu = momentum_;
   const float lr = lr_;
-  for (std::size_t i = 0; i < params.size(); ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     v[i] = mu * v[i] + grads[i];
     params[i] -= lr * v[i];
   }
@@ -22,15 +24,21 @@ void Sgd::step(std::span<float> params, std::span<const float> grads) {
 Adam::Adam(std::size_t n, float lr, float beta1, float beta2, float eps)
     : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), moments_(2 * n, 0.0f) {}
 
-void Adam::step(std::span<float> params, std::span<const float> grads) {
-  const std::size_t n = params.size();
-  PTT_CHECK(2 * n == moments_.size() && grads.size() == n, "size mismatch");
+void Adam::begin_step() {
   ++t_;
-  const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t_));
-  const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t_));
+  c1_ = 1.0f - std::pow(beta1_, static_cast<float>(t_));
+  c2_ = 1.0f - std::pow(beta2_, static_cast<float>(t_));
+}
+
+void Adam::update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
+                        std::size_t end) {
+  const std::size_t n = params.size();
+  PTT_CHECK(2 * n == moments_.size() && grads.size() == n && end <= n, "size mismatch");
+  PTT_CHECK(t_ > 0, "begin_step() was not called");
+  const float c1 = c1_, c2 = c2_;
   float* m = moments_.data();
   float* v = moments_.data() + n;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const float g = grads[i];
     m[i] = beta1_ * m[i] + (1.0f - beta1_) * g;
     v[i] = beta2_ * v[i] + (1.0f - beta2_) * g * g;

@@ -7,6 +7,7 @@ const char* phase_name(Phase p) {
     case Phase::Data: return "data";
     case Phase::Forward: return "forward";
     case Phase::Backward: return "backward";
+    case Phase::Reduce: return "reduce";
     case Phase::Update: return "update";
   }
   return "?";

@@ -22,9 +22,14 @@ void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, Matr
   PTT_CHECK(dY.rows() == X.rows() && dY.cols() == W.rows() && dW.rows() == W.rows() &&
                 dW.cols() == W.cols() && db.size() == W.rows(),
             "shape mismatch");
-  // dW = dY^T X,  db = dY^T 1
+  // dW = dY^T X
   dW.noalias() = dY.transpose() * X;
-  db = dY.colwise().sum().transpose();
+  // db = dY^T 1, the column sums, added row after row. (dY.colwise().sum() gives the same values
+  // up to rounding, but its summation order depends on where db sits in memory, so the same
+  // gradient would differ in the last bits between two buffers. Row by row, every element is
+  // summed in the same order wherever it lives, and later chapters can compare bits.)
+  db.setZero();
+  for (Eigen::Index i = 0; i < dY.rows(); ++i) db += dY.row(i).transpose();
   // dX = dY W
   if (dX != nullptr) dX->noalias() = dY * W;
 }

@@ -56,6 +56,21 @@ TEST(Adam, FirstStepMovesEveryParameterByAboutLr) {
   EXPECT_NEAR(p[2], -0.001f, 1e-6);
 }
 
+TEST(Optimizer, UpdateInRangesEqualsOneStepBitForBit) {
+  for (const char* name : {"sgd", "adam"}) {
+    auto whole = make_optimizer(name, 7, 0.1, 0.9), split = make_optimizer(name, 7, 0.1, 0.9);
+    std::vector<float> a{1, -2, 3, -4, 5, -6, 7}, b = a;
+    const std::vector<float> g{0.5f, -0.25f, 3.0f, 1e-3f, -7.0f, 0.0f, 2.0f};
+    for (int s = 0; s < 3; ++s) {
+      whole->step(a, g);
+      split->begin_step();
+      split->update_range(b, g, 4, 7);  // any order of disjoint ranges
+      split->update_range(b, g, 0, 4);
+    }
+    EXPECT_EQ(a, b) << name;
+  }
+}
+
 TEST(MakeOptimizer, KnowsSgdAndAdamAndRefusesOthers) {
   EXPECT_EQ(make_optimizer("sgd", 4, 0.1, 0.9)->name(), "sgd");
   EXPECT_EQ(make_optimizer("adam", 4, 0.1, 0.9)->name(), "adam");

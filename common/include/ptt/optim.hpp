@@ -13,11 +13,22 @@
 namespace ptt {
 
 /// Updates parameters in place from gradients, keeping its own state per parameter.
+///
+/// An update is element-wise, so it can be split: begin_step() once, then update_range() over
+/// disjoint ranges, possibly on different threads, gives the same bits as step().
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
   /// @brief One update: params -= f(grads, state). Both spans have the length given at creation.
-  virtual void step(std::span<float> params, std::span<const float> grads) = 0;
+  void step(std::span<float> params, std::span<const float> grads) {
+    begin_step();
+    update_range(params, grads, 0, params.size());
+  }
+  /// Starts an update (e.g. Adam's step count); call once per step, before update_range().
+  virtual void begin_step() {}
+  /// @brief Updates params[i] for i in [begin, end) from grads[i] and the state of i.
+  virtual void update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
+                            std::size_t end) = 0;
   /// The optimizer's state, flat (for checkpoints and tests).
   virtual std::span<float> state() = 0;
   virtual std::string name() const = 0;
@@ -27,7 +38,8 @@ class Optimizer {
 class Sgd final : public Optimizer {
  public:
   Sgd(std::size_t n, float lr, float momentum);
-  void step(std::span<float> params, std::span<const float> grads) override;
+  void update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
+                    std::size_t end) override;
   std::span<float> state() override { return velocity_; }
   std::string name() const override { return "sgd"; }
 
@@ -42,7 +54,9 @@ class Sgd final : public Optimizer {
 class Adam final : public Optimizer {
  public:
   Adam(std::size_t n, float lr, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f);
-  void step(std::span<float> params, std::span<const float> grads) override;
+  void begin_step() override;
+  void update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
+                    std::size_t end) override;
   std::span<float> state() override { return moments_; }
   std::string name() const override { return "adam"; }
   long steps() const { return t_; }
@@ -50,6 +64,7 @@ class Adam final : public Optimizer {
  private:
   float lr_, beta1_, beta2_, eps_;
   long t_ = 0;
+  float c1_ = 1.0f, c2_ = 1.0f;  // bias corrections 1 - beta^t of the current step
   std::vector<float> moments_;  // m in [0, n), v in [n, 2n)
 };
 

@@ -1,7 +1,8 @@
 // ptt/timer.hpp — wall-clock timers and the per-phase breakdown of a training step.
 //
-// A step has four phases: data (gather the batch), forward, backward (loss and gradients) and
-// update (optimizer). Where the time goes is what motivates every later chapter.
+// A step has up to five phases: data (gather the batch), forward, backward (loss and gradients),
+// reduce (combine the gradients of parallel workers; zero in the serial chapter) and update
+// (optimizer). Where the time goes is what motivates every later chapter.
 #pragma once
 
 #include <array>
@@ -23,8 +24,8 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
-enum class Phase { Data = 0, Forward = 1, Backward = 2, Update = 3 };
-inline constexpr int kNumPhases = 4;
+enum class Phase { Data = 0, Forward = 1, Backward = 2, Reduce = 3, Update = 4 };
+inline constexpr int kNumPhases = 5;
 const char* phase_name(Phase p);
 
 /// Accumulated seconds per phase.
