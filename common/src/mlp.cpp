@@ -66,7 +66,8 @@ void mlp_forward(const ParamLayout& layout, std::span<const float> params, Const
 }
 
 float mlp_backward(const ParamLayout& layout, std::span<const float> params,
-                   std::span<const std::uint8_t> labels, Workspace& ws, std::span<float> grads) {
+                   std::span<const std::uint8_t> labels, Workspace& ws, std::span<float> grads,
+                   const std::function<void(int)>& layer_done) {
   const int L = layout.num_layers();
   PTT_CHECK(static_cast<Eigen::Index>(labels.size()) == ws.acts[0].rows(),
             "labels do not match the batch of the last forward pass");
@@ -83,6 +84,7 @@ float mlp_backward(const ParamLayout& layout, std::span<const float> params,
       linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, &dX);
       relu_backward(ws.acts[i], ws.delta[i]);
     }
+    if (layer_done) layer_done(l);
   }
   return loss;
 }

@@ -18,6 +18,7 @@ Reporter::Reporter(std::string program, const TrainConfig& cfg, std::vector<int>
     : program_(std::move(program)), cfg_(cfg), sizes_(std::move(sizes)), log_(log) {}
 
 void Reporter::start(std::size_t train_samples, std::size_t test_samples, std::size_t parameters) {
+  if (quiet_) return;
   std::printf("%s: %s\n", program_.c_str(), describe(cfg_, sizes_).c_str());
   std::printf("data: %zu train / %zu test samples from %s; %zu parameters\n", train_samples,
               test_samples, cfg_.data_dir.c_str(), parameters);
@@ -26,6 +27,7 @@ void Reporter::start(std::size_t train_samples, std::size_t test_samples, std::s
 
 void Reporter::epoch(int epoch, const EpochStats& train, const Evaluation& test, double train_seconds,
                      double seconds) {
+  if (quiet_) return;
   const double rate = train_seconds > 0 ? static_cast<double>(train.samples) / train_seconds : 0.0;
   samples_per_s_sum_ += rate;
   ++epochs_seen_;
@@ -43,6 +45,7 @@ void Reporter::epoch(int epoch, const EpochStats& train, const Evaluation& test,
 
 void Reporter::finish(const Evaluation& test, long steps, std::span<const float> params,
                       const PhaseTimer& phases, double seconds) {
+  if (quiet_) return;
   const double total = phases.total();
   std::printf("where the training time went:\n");
   nlohmann::json breakdown = nlohmann::json::object();

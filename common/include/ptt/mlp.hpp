@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -97,9 +98,12 @@ void mlp_forward(const ParamLayout& layout, std::span<const float> params, Const
 /// @param labels [B] the batch's labels.
 /// @param ws     the workspace filled by mlp_forward().
 /// @param grads  the flat gradient buffer, overwritten with the MEAN gradient over the batch.
+/// @param layer_done optional; called with l as soon as layer l's gradients are final (l = L-1
+///        first), so that a caller can start communicating them while lower layers still compute.
 /// @return the mean cross-entropy loss of the batch.
 float mlp_backward(const ParamLayout& layout, std::span<const float> params,
-                   std::span<const std::uint8_t> labels, Workspace& ws, std::span<float> grads);
+                   std::span<const std::uint8_t> labels, Workspace& ws, std::span<float> grads,
+                   const std::function<void(int)>& layer_done = nullptr);
 
 /// @brief He (Kaiming) initialisation: W ~ N(0, 2 / I) per layer, b = 0.
 /// Draws from make_rng(seed, RngPurpose::Init, layer), so it does not depend on anything else.

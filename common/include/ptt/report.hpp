@@ -22,6 +22,8 @@ class Reporter {
   /// @param log      the --metrics file (may be disabled).
   Reporter(std::string program, const TrainConfig& cfg, std::vector<int> sizes, MetricsLog& log);
 
+  /// Prints nothing and logs nothing (the ranks other than 0 in chapter 03).
+  void set_quiet(bool quiet) { quiet_ = quiet; }
   /// Fields a chapter adds to every record (e.g. {"threads", 4}).
   nlohmann::json& extra() { return extra_; }
 
@@ -40,6 +42,7 @@ class Reporter {
   std::vector<int> sizes_;
   MetricsLog& log_;
   nlohmann::json extra_ = nlohmann::json::object();
+  bool quiet_ = false;
   double samples_per_s_sum_ = 0.0;
   int epochs_seen_ = 0;
 };

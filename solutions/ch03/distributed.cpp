@@ -1,0 +1,181 @@
+// Chapter 03: processes, collectives, and the distributed step (see distributed.hpp).
+#include "distributed.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "ptt/checksum.hpp"
+#include "ptt/error.hpp"
+#include "ptt/metrics.hpp"
+#include "ring_allreduce.hpp"
+
+namespace ptt::ch03 {
+
+Mpi::Mpi(int* argc, char*** argv) {
+  int provided = 0;
+  // FUNNELED: OpenMP threads inside a rank compute; only the main thread calls MPI.
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  PTT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+  PTT_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+}
+
+Mpi::~Mpi() { MPI_Finalize(); }
+
+void agree(const std::optional<std::string>& error, const std::string& program, int code) {
+  int rank = 0, size = 1;
+  PTT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  PTT_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
+  const int mine = error ? rank : size;
+  int first = size;
+  PTT_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+  if (first == size) return;
+  if (rank == first) {
+    if (size > 1) std::fprintf(stderr, "%s: error (rank %d): %s\n", program.c_str(), rank, error->c_str());
+    else std::fprintf(stderr, "%s: error: %s\n", program.c_str(), error->c_str());
+  }
+  throw AgreedExit{code};
+}
+
+int run_main_mpi(const std::string& program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const AgreedExit& e) {
+    return e.code;
+  } catch (const InputError& e) {  // one rank alone: the others may be inside a collective
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    std::fprintf(stderr, "%s: error (rank %d): %s\n", program.c_str(), rank, e.what());
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  } catch (const std::exception& e) {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    std::fprintf(stderr, "%s: internal error (rank %d): %s\n", program.c_str(), rank, e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  return 1;
+}
+
+void check_replicas(std::span<const float> params, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  PTT_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  PTT_MPI_CHECK(MPI_Comm_size(comm, &size));
+  const auto mine = static_cast<unsigned>(std::strtoul(param_checksum(params).c_str(), nullptr, 16));
+  std::vector<unsigned> all(static_cast<std::size_t>(size));
+  PTT_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_UNSIGNED, all.data(), 1, MPI_UNSIGNED, comm));
+  std::string differ;
+  for (int r = 1; r < size; ++r)
+    if (all[static_cast<std::size_t>(r)] != all[0]) differ.append(" ").append(std::to_string(r));
+  if (!differ.empty())
+    throw std::runtime_error("replicas diverged: the parameters of rank(s)" + differ + " differ from rank 0's");
+}
+
+void mpi_allreduce(std::span<float> data, MPI_Comm comm) {
+  if (data.empty()) return;
+  PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, comm));
+}
+
+BucketedAllreduce::BucketedAllreduce(const ParamLayout& layout, std::size_t bucket_bytes, MPI_Comm comm)
+    : layout_(layout), comm_(comm) {
+  // From the top layer down (the order backward finishes them), close a bucket once it holds
+  // bucket_bytes. Layers are contiguous in the buffer, so a bucket is one contiguous range.
+  std::size_t bytes = 0;
+  std::size_t end = layout.size();
+  for (int l = layout.num_layers() - 1; l >= 0; --l) {
+    const LayerSlot& s = layout.layer(l);
+    bytes += (s.end - s.weight) * sizeof(float);
+    if (bytes >= bucket_bytes || l == 0) {
+      buckets_.push_back(Bucket{l, s.weight, end});
+      end = s.weight;
+      bytes = 0;
+    }
+  }
+}
+
+void BucketedAllreduce::start(std::span<float> grads, float weight) {
+  PTT_CHECK(grads.size() == layout_.size(), "buffer does not match the layout");
+  grads_ = grads;
+  weight_ = weight;
+}
+
+void BucketedAllreduce::layer_done(int l) {
+  const LayerSlot& s = layout_.layer(l);
+  for (std::size_t i = s.weight; i < s.end; ++i) grads_[i] *= weight_;  // g_r -> (n_r / n) g_r
+  for (Bucket& b : buckets_) {
+    if (b.lowest_layer == l) {
+      PTT_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, grads_.data() + b.begin, static_cast<int>(b.end - b.begin),
+                                   MPI_FLOAT, MPI_SUM, comm_, &b.request));
+    } else if (b.request != MPI_REQUEST_NULL) {
+      // MPI moves a non-blocking collective forward only inside MPI calls: poke it.
+      int done = 0;
+      PTT_MPI_CHECK(MPI_Test(&b.request, &done, MPI_STATUS_IGNORE));
+    }
+  }
+}
+
+void BucketedAllreduce::finish() {
+  for (Bucket& b : buckets_) PTT_MPI_CHECK(MPI_Wait(&b.request, MPI_STATUS_IGNORE));
+}
+
+DistributedStep::DistributedStep(const ParamLayout& layout, const Options& options, MPI_Comm comm)
+    : layout_(layout), options_(options), comm_(comm),
+      threads_(layout, ch02::Options{options.threads, false, 1, ch02::Reduction::Buffers}),
+      buckets_(layout, options.bucket_bytes, comm) {
+  PTT_MPI_CHECK(MPI_Comm_rank(comm, &rank_));
+  PTT_MPI_CHECK(MPI_Comm_size(comm, &world_));
+}
+
+StepResult DistributedStep::step(std::span<float> params, std::span<float> grads, const Dataset& data,
+                                 std::span<const std::uint32_t> batch, Optimizer* optimizer,
+                                 PhaseTimer* timer) {
+  const Range mine = shard_range(batch.size(), rank_, world_);
+  const float weight = static_cast<float>(mine.size()) / static_cast<float>(batch.size());
+  {
+    Stopwatch t;
+    gather(data, batch.subspan(mine.begin, mine.size()), x_, y_);
+    if (timer) timer->add(Phase::Data, t.seconds());
+  }
+  float local_loss = 0.0f;
+  std::size_t local_correct = 0;
+  if (options_.allreduce == AllreduceKind::Bucketed) {
+    buckets_.start(grads, weight);
+    if (mine.size() > 0) {
+      Stopwatch t;
+      mlp_forward(layout_, params, x_, ws_);
+      if (timer) timer->add(Phase::Forward, t.seconds());
+      t.reset();
+      local_loss = mlp_backward(layout_, params, y_, ws_, grads, [this](int l) { buckets_.layer_done(l); });
+      local_correct = count_correct(ws_.logits(), y_);
+      if (timer) timer->add(Phase::Backward, t.seconds());
+    } else {  // an empty shard still takes part in every bucket's allreduce, with zeros
+      std::fill(grads.begin(), grads.end(), 0.0f);
+      for (int l = layout_.num_layers() - 1; l >= 0; --l) buckets_.layer_done(l);
+    }
+    Stopwatch t;
+    buckets_.finish();
+    if (timer) timer->add(Phase::Reduce, t.seconds());
+  } else {
+    if (mine.size() > 0) {
+      local_loss = threads_.gradient(params, x_, y_, grads, timer);
+      local_correct = threads_.last_correct();
+    } else {
+      std::fill(grads.begin(), grads.end(), 0.0f);
+    }
+    Stopwatch t;
+    for (float& g : grads) g *= weight;  // g_r -> (n_r / n) g_r
+    if (options_.allreduce == AllreduceKind::Ring) ring_allreduce(grads, comm_);
+    else mpi_allreduce(grads, comm_);
+    if (timer) timer->add(Phase::Reduce, t.seconds());
+  }
+  // The batch's loss and accuracy, combined like the gradient.
+  double stats[2] = {static_cast<double>(weight) * local_loss, static_cast<double>(local_correct)};
+  PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, stats, 2, MPI_DOUBLE, MPI_SUM, comm_));
+  if (optimizer != nullptr) {
+    Stopwatch t;
+    optimizer->step(params, grads);
+    if (timer) timer->add(Phase::Update, t.seconds());
+  }
+  return {static_cast<float>(stats[0]), static_cast<std::size_t>(stats[1])};
+}
+
+}  // namespace ptt::ch03

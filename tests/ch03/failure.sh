@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Chapter 03 under mpiexec: only rank 0 talks; a rank with bad input, or a rank that is killed,
+# ends the WHOLE job quickly with a non-zero code — never a hang.
+# Usage: failure.sh MPIEXEC CH03_MPI   (environment: the OpenMPI variables of the CTest test)
+set -u
+mpiexec=$1 exe=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"; [[ -n ${job:-} ]] && kill -9 "$job" 2>/dev/null' EXIT
+source "$(dirname "$0")/../idx_fixtures.sh"
+good "$work/data"
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+# 1. Ranks other than 0 stay quiet: two epochs on two ranks print two epoch lines, not four.
+timeout 60 "$mpiexec" -n 2 "$exe" --data-dir "$work/data" --epochs 2 --batch-size 4 --no-progress >"$work/out" 2>"$work/err"
+code=$?
+lines=$(grep -c '^epoch' "$work/out")
+if [[ $code -eq 0 && $lines -eq 2 && $(grep -c '^final' "$work/out") -eq 1 ]]; then echo "ok   only rank 0 prints ($lines epoch lines)"
+else fail "quiet ranks: exit $code, $lines epoch lines:"; cat "$work/out" "$work/err"; fi
+
+# 2. Bad input on one rank only (MPMD launch: rank 1 gets a missing data directory).
+start=$SECONDS
+timeout 60 "$mpiexec" -n 1 "$exe" --data-dir "$work/data" --no-progress : -n 1 "$exe" --data-dir "$work/missing" --no-progress \
+  >"$work/out" 2>"$work/err"
+code=$? took=$((SECONDS - start))
+if [[ $code -ne 0 && $code -ne 124 && $took -le 30 ]] && [[ $(grep -c "ch03_mpi: error (rank 1): $work/missing" "$work/err") -eq 1 ]]; then
+  echo "ok   bad input on rank 1: exit $code after ${took}s, one line: $(grep ch03_mpi "$work/err")"
+else fail "bad input on one rank: exit $code after ${took}s:"; cat "$work/err"; fi
+
+# 3. A rank killed mid-training: the job ends within 10 s, non-zero.
+"$mpiexec" -n 2 "$exe" --data-dir "$work/data" --epochs 100000 --batch-size 4 --no-progress >"$work/out" 2>"$work/err" &
+job=$!
+for _ in $(seq 1 100); do grep -q '^epoch' "$work/out" && break; sleep 0.2; done
+victim=$(pgrep -f "$exe --data-dir $work/data --epochs 100000" | grep -v "^$job\$" | tail -n 1)
+if [[ -z $victim ]]; then fail "killed rank: could not find a rank process"; else
+  kill -9 "$victim"
+  start=$SECONDS
+  while kill -0 "$job" 2>/dev/null && ((SECONDS - start <= 15)); do sleep 0.2; done
+  if kill -0 "$job" 2>/dev/null; then fail "killed rank: the job still runs $((SECONDS - start))s later (hang)"; kill -9 "$job"
+  else
+    wait "$job"; code=$?
+    took=$((SECONDS - start))
+    if [[ $code -ne 0 && $took -le 10 ]]; then echo "ok   killed rank $victim: job ended after ${took}s with exit $code"
+    else fail "killed rank: exit $code after ${took}s"; fi
+  fi
+fi
+job=
+
+echo "$failures failed"
+[[ $failures -eq 0 ]]
