@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
     ptt::Evaluation test;
     ptt::Stopwatch run_clock;
     long steps = 0;
+    const long total_steps = ptt::planned_steps(cfg, sampler.num_batches());
     for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
       ptt::Stopwatch epoch_clock;
       const double train_before = phases.total();
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
       sampler.start_epoch(static_cast<std::uint64_t>(epoch));
       ptt::ProgressBar bar("epoch " + std::to_string(epoch), sampler.num_batches(), root && !cfg.no_progress);
       for (std::size_t b = 0; b < sampler.num_batches(); ++b) {
+        optimizer->set_lr(ptt::scheduled_lr(cfg.lr_schedule, cfg.lr, steps, total_steps));
         // [ch03] forward/backward on this rank's shard, allreduce, the same update everywhere
         const auto batch = sampler.batch(b);
         const auto result = distributed.step(model.params, model.grads, data.train, batch, optimizer.get(), &phases);

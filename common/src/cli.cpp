@@ -1,5 +1,6 @@
 #include "ptt/cli.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -35,6 +36,8 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
   app.add_option("--lr", cfg.lr, "learning rate")->capture_default_str();
   app.add_option("--momentum", cfg.momentum, "SGD momentum in [0, 1)")->capture_default_str();
   app.add_option("--optimizer", cfg.optimizer, "sgd or adam")->capture_default_str();
+  app.add_option("--lr-schedule", cfg.lr_schedule, "constant, or cosine (decays lr to 0 over the run)")
+      ->capture_default_str();
   app.add_option_function<std::string>(
          "--hidden", [&cfg](const std::string& s) { cfg.hidden = parse_size_list(s, "--hidden"); },
          "hidden layer widths, e.g. 256,128")
@@ -55,6 +58,8 @@ void validate(const TrainConfig& cfg) {
                 "--momentum: must be in [0, 1), got " + std::to_string(cfg.momentum));
   require_input(cfg.optimizer == "sgd" || cfg.optimizer == "adam",
                 "--optimizer: unknown optimizer '" + cfg.optimizer + "' (use sgd or adam)");
+  require_input(cfg.lr_schedule == "constant" || cfg.lr_schedule == "cosine",
+                "--lr-schedule: unknown schedule '" + cfg.lr_schedule + "' (use constant or cosine)");
   require_input(cfg.max_steps >= 0, "--max-steps: must be 0 (no limit) or more, got " + std::to_string(cfg.max_steps));
   require_input(!cfg.data_dir.empty(), "--data-dir: must not be empty");
 }
@@ -77,11 +82,17 @@ std::optional<int> parse_command_line(CLI::App& app, const TrainConfig& cfg, int
   return std::nullopt;
 }
 
+long planned_steps(const TrainConfig& cfg, std::size_t batches_per_epoch) {
+  const long total = static_cast<long>(cfg.epochs) * static_cast<long>(batches_per_epoch);
+  return cfg.max_steps > 0 ? std::min(total, cfg.max_steps) : total;
+}
+
 std::string describe(const TrainConfig& cfg, const std::vector<int>& sizes) {
   std::ostringstream s;
   for (std::size_t i = 0; i < sizes.size(); ++i) s << (i ? "-" : "") << sizes[i];
   s << "  " << cfg.optimizer << " lr=" << cfg.lr;
   if (cfg.optimizer == "sgd") s << " momentum=" << cfg.momentum;
+  s << " (" << cfg.lr_schedule << ")";
   s << "  batch=" << cfg.batch_size << "  epochs=" << cfg.epochs << "  seed=" << cfg.seed;
   if (cfg.max_steps > 0) s << "  max-steps=" << cfg.max_steps;
   return s.str();

@@ -46,6 +46,13 @@ void Adam::update_range(std::span<float> params, std::span<const float> grads, s
   }
 }
 
+double scheduled_lr(const std::string& schedule, double lr, long step, long total) {
+  if (schedule == "constant" || total <= 0) return lr;
+  PTT_CHECK(schedule == "cosine", "unknown schedule");
+  constexpr double kPi = 3.14159265358979323846;
+  return lr * 0.5 * (1.0 + std::cos(kPi * static_cast<double>(step) / static_cast<double>(total)));
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::size_t n, double lr,
                                           double momentum) {
   if (name == "sgd") return std::make_unique<Sgd>(n, static_cast<float>(lr), static_cast<float>(momentum));

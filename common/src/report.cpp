@@ -73,6 +73,7 @@ void Reporter::finish(const Evaluation& test, long steps, std::span<const float>
                          {{"sizes", sizes_},
                           {"optimizer", cfg_.optimizer},
                           {"lr", cfg_.lr},
+                          {"lr_schedule", cfg_.lr_schedule},
                           {"momentum", cfg_.momentum},
                           {"batch_size", cfg_.batch_size},
                           {"epochs", cfg_.epochs},

@@ -162,7 +162,8 @@ StepResult DistributedStep::step(std::span<float> params, std::span<float> grads
       std::fill(grads.begin(), grads.end(), 0.0f);
     }
     Stopwatch t;
-    for (float& g : grads) g *= weight;  // g_r -> (n_r / n) g_r
+    if (weight != 1.0f)  // g_r -> (n_r / n) g_r (one rank owns the whole batch: nothing to scale)
+      for (float& g : grads) g *= weight;
     if (options_.allreduce == AllreduceKind::Ring) ring_allreduce(grads, comm_);
     else mpi_allreduce(grads, comm_);
     if (timer) timer->add(Phase::Reduce, t.seconds());

@@ -54,6 +54,7 @@ expect "batch size 0" "--batch-size" --data-dir "$work/good" --batch-size 0
 expect "hidden sizes abc" "--hidden" --data-dir "$work/good" --hidden abc
 expect "unknown optimizer" "--optimizer" --data-dir "$work/good" --optimizer rmsprop
 expect "zero epochs" "--epochs" --data-dir "$work/good" --epochs 0
+expect "unknown schedule" "--lr-schedule" --data-dir "$work/good" --lr-schedule linear
 expect "non-numeric seed" "--seed" --data-dir "$work/good" --seed twelve
 expect "unknown flag" "--frobnicate" --data-dir "$work/good" --frobnicate
 

@@ -58,6 +58,7 @@ TEST(Cli, BadValuesNameTheirOption) {
   EXPECT_NE(error_of({"--max-steps", "-3"}).find("--max-steps"), std::string::npos);
   EXPECT_NE(error_of({"--batch-size", "lots"}).find("--batch-size"), std::string::npos);
   EXPECT_NE(error_of({"--frobnicate"}).find("--frobnicate"), std::string::npos);
+  EXPECT_NE(error_of({"--lr-schedule", "linear"}).find("--lr-schedule"), std::string::npos);
 }
 
 TEST(Cli, SizeListParser) {

@@ -71,6 +71,22 @@ TEST(Optimizer, UpdateInRangesEqualsOneStepBitForBit) {
   }
 }
 
+TEST(LrSchedule, CosineDecaysFromLrToZeroConstantStays) {
+  EXPECT_DOUBLE_EQ(scheduled_lr("cosine", 0.1, 0, 100), 0.1);
+  EXPECT_NEAR(scheduled_lr("cosine", 0.1, 50, 100), 0.05, 1e-12);
+  EXPECT_NEAR(scheduled_lr("cosine", 0.1, 100, 100), 0.0, 1e-12);
+  EXPECT_GT(scheduled_lr("cosine", 0.1, 25, 100), scheduled_lr("cosine", 0.1, 75, 100));
+  EXPECT_DOUBLE_EQ(scheduled_lr("constant", 0.1, 99, 100), 0.1);
+}
+
+TEST(Sgd, SetLrChangesTheNextStep) {
+  Sgd sgd(1, 0.5f, 0.0f);
+  std::vector<float> p{1.0f};
+  sgd.set_lr(0.25);
+  sgd.step(p, std::vector<float>{2.0f});
+  EXPECT_FLOAT_EQ(p[0], 0.5f);
+}
+
 TEST(MakeOptimizer, KnowsSgdAndAdamAndRefusesOthers) {
   EXPECT_EQ(make_optimizer("sgd", 4, 0.1, 0.9)->name(), "sgd");
   EXPECT_EQ(make_optimizer("adam", 4, 0.1, 0.9)->name(), "adam");

@@ -20,6 +20,7 @@ struct TrainConfig {
   double lr = 0.02;                      ///< --lr
   double momentum = 0.9;                 ///< --momentum (SGD only)
   std::string optimizer = "sgd";        ///< --optimizer sgd|adam
+  std::string lr_schedule = "cosine";   ///< --lr-schedule constant|cosine
   std::vector<int> hidden{256, 128};    ///< --hidden 256,128
   std::uint64_t seed = 1;               ///< --seed
   long max_steps = 0;                   ///< --max-steps (0: no limit)
@@ -37,6 +38,10 @@ std::optional<int> parse_command_line(CLI::App& app, const TrainConfig& cfg, int
 
 /// @brief Parses "256,128" into {256, 128}. @throws InputError naming @p option otherwise.
 std::vector<int> parse_size_list(const std::string& text, const std::string& option);
+
+/// @brief The number of optimizer steps a run will make: epochs x batches per epoch, or
+/// --max-steps if that is smaller (what a learning-rate schedule spans).
+long planned_steps(const TrainConfig& cfg, std::size_t batches_per_epoch);
 
 /// @brief A one-line description of @p cfg, e.g. "784-256-128-10 sgd lr=0.05 ...".
 std::string describe(const TrainConfig& cfg, const std::vector<int>& sizes);

@@ -29,6 +29,8 @@ class Optimizer {
   /// @brief Updates params[i] for i in [begin, end) from grads[i] and the state of i.
   virtual void update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
                             std::size_t end) = 0;
+  /// Changes the learning rate from the next update on (for schedules).
+  virtual void set_lr(double lr) = 0;
   /// The optimizer's state, flat (for checkpoints and tests).
   virtual std::span<float> state() = 0;
   virtual std::string name() const = 0;
@@ -40,6 +42,7 @@ class Sgd final : public Optimizer {
   Sgd(std::size_t n, float lr, float momentum);
   void update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
                     std::size_t end) override;
+  void set_lr(double lr) override { lr_ = static_cast<float>(lr); }
   std::span<float> state() override { return velocity_; }
   std::string name() const override { return "sgd"; }
 
@@ -57,6 +60,7 @@ class Adam final : public Optimizer {
   void begin_step() override;
   void update_range(std::span<float> params, std::span<const float> grads, std::size_t begin,
                     std::size_t end) override;
+  void set_lr(double lr) override { lr_ = static_cast<float>(lr); }
   std::span<float> state() override { return moments_; }
   std::string name() const override { return "adam"; }
   long steps() const { return t_; }
@@ -67,6 +71,11 @@ class Adam final : public Optimizer {
   float c1_ = 1.0f, c2_ = 1.0f;  // bias corrections 1 - beta^t of the current step
   std::vector<float> moments_;  // m in [0, n), v in [n, 2n)
 };
+
+/// @brief The learning rate of step @p step (0-based) of @p total under a schedule:
+/// "constant" gives @p lr; "cosine" decays it from lr to 0 along half a cosine,
+/// lr_t = lr * (1 + cos(pi t / total)) / 2 — large steps early, fine ones at the end.
+double scheduled_lr(const std::string& schedule, double lr, long step, long total);
 
 /// @brief Makes "sgd" (with @p momentum) or "adam" for @p n parameters.
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::size_t n, double lr,
