@@ -14,6 +14,7 @@
 #include "ptt/optim.hpp"
 #include "ptt/progress.hpp"
 #include "ptt/report.hpp"
+#include "ptt/resume.hpp"
 #include "ptt/timer.hpp"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
     Eigen::setNbThreads(1);  // the reference runs on one thread, Eigen's GEMM included
 
     ptt::MetricsLog log(cfg.metrics);  // opened first: a bad path fails before any work
+    ptt::Checkpointer checkpoints(cfg, ptt::resume_config(cfg));
     const ptt::TrainTest data = ptt::load_fashion_mnist(cfg.data_dir);
     ptt::Mlp model(ptt::mlp_sizes(data.train.features(), cfg.hidden, data.classes));
     ptt::he_init(model.layout, model.params, cfg.seed);
@@ -42,15 +44,17 @@ int main(int argc, char** argv) {
     ptt::PhaseTimer phases;
     ptt::Evaluation test;
     ptt::Stopwatch run_clock;
-    long steps = 0;
+    const ptt::Position start = checkpoints.restore(model.layout, model.params, *optimizer);  // --resume
+    long steps = start.steps;
     const long total_steps = ptt::planned_steps(cfg, sampler.num_batches());
-    for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    for (int epoch = start.epoch; epoch <= cfg.epochs && !ptt::step_limit_reached(cfg, steps); ++epoch) {
       ptt::Stopwatch epoch_clock;
       const double train_before = phases.total();
-      ptt::EpochStats train;
+      ptt::EpochStats train = epoch == start.epoch ? start.stats : ptt::EpochStats{};
+      std::size_t b = epoch == start.epoch ? start.next_batch : 0;
       sampler.start_epoch(static_cast<std::uint64_t>(epoch));
       ptt::ProgressBar bar("epoch " + std::to_string(epoch), sampler.num_batches(), !cfg.no_progress);
-      for (std::size_t b = 0; b < sampler.num_batches(); ++b) {
+      for (; b < sampler.num_batches() && !ptt::step_limit_reached(cfg, steps); ++b) {
         optimizer->set_lr(ptt::scheduled_lr(cfg.lr_schedule, cfg.lr, steps, total_steps));
         {
           auto t = phases.scope(ptt::Phase::Data);
@@ -65,18 +69,22 @@ int main(int argc, char** argv) {
           auto t = phases.scope(ptt::Phase::Backward);
           loss = ptt::mlp_backward(model.layout, model.params, y, ws, model.grads);
         }
+        ptt::check_finite(loss, model.layout, model.grads, steps + 1, epoch, checkpoints);  // NaN/Inf stop here
         {
           auto t = phases.scope(ptt::Phase::Update);
           optimizer->step(model.params, model.grads);
         }
         train.add(loss, ptt::count_correct(ws.logits(), y), y.size());
         bar.update(b + 1, train.loss());
-        if (++steps == cfg.max_steps) break;
+        if (checkpoints.due(++steps)) checkpoints.save(model.layout, model.params, *optimizer, {epoch, b + 1, steps, train});
       }
       bar.finish();
       test = ptt::evaluate(model.layout, model.params, data.test, data.classes);
       report.epoch(epoch, train, test, phases.total() - train_before, epoch_clock.seconds());
-      if (steps == cfg.max_steps) break;
+      // An epoch cut short by --max-steps resumes where it stopped; a complete one at the next.
+      const bool complete = b == sampler.num_batches();
+      checkpoints.save(model.layout, model.params, *optimizer,
+                       {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? ptt::EpochStats{} : train});
     }
     report.finish(test, steps, model.params, phases, run_clock.seconds());
     return 0;

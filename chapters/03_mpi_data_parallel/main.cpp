@@ -18,6 +18,7 @@
 #include "ptt/optim.hpp"
 #include "ptt/progress.hpp"
 #include "ptt/report.hpp"
+#include "ptt/resume.hpp"
 #include "ptt/timer.hpp"
 
 int main(int argc, char** argv) {
@@ -65,8 +66,12 @@ int main(int argc, char** argv) {
     // any rank stops all of them at this checkpoint.
     std::optional<ptt::MetricsLog> log;
     std::optional<ptt::TrainTest> loaded;
+    std::optional<ptt::Checkpointer> checkpoints;  // [ch03] rank 0 writes, every rank resumes
+    nlohmann::json resume = ptt::resume_config(cfg);
+    resume.update({{"ranks", mpi.size()}, {"allreduce", allreduce}});
     try {
       log.emplace(root ? cfg.metrics : std::string());
+      checkpoints.emplace(cfg, resume, root);
       loaded.emplace(ptt::load_fashion_mnist(cfg.data_dir));
     } catch (const ptt::InputError& e) {
       error = e.what();
@@ -94,24 +99,33 @@ int main(int argc, char** argv) {
     ptt::PhaseTimer phases;
     ptt::Evaluation test;
     ptt::Stopwatch run_clock;
-    long steps = 0;
+    ptt::Position start;
+    try {
+      start = checkpoints->restore(model.layout, model.params, *optimizer);  // --resume, on every rank
+    } catch (const ptt::InputError& e) {
+      error = e.what();
+    }
+    ptt::ch03::agree(error, "ch03_mpi");
+    long steps = start.steps;
     const long total_steps = ptt::planned_steps(cfg, sampler.num_batches());
-    for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    for (int epoch = start.epoch; epoch <= cfg.epochs && !ptt::step_limit_reached(cfg, steps); ++epoch) {
       ptt::Stopwatch epoch_clock;
       const double train_before = phases.total();
-      ptt::EpochStats train;
+      ptt::EpochStats train = epoch == start.epoch ? start.stats : ptt::EpochStats{};
+      std::size_t b = epoch == start.epoch ? start.next_batch : 0;
       sampler.start_epoch(static_cast<std::uint64_t>(epoch));
       ptt::ProgressBar bar("epoch " + std::to_string(epoch), sampler.num_batches(), root && !cfg.no_progress);
-      for (std::size_t b = 0; b < sampler.num_batches(); ++b) {
+      for (; b < sampler.num_batches() && !ptt::step_limit_reached(cfg, steps); ++b) {
         optimizer->set_lr(ptt::scheduled_lr(cfg.lr_schedule, cfg.lr, steps, total_steps));
         // [ch03] forward/backward on this rank's shard, allreduce, the same update everywhere
         const auto batch = sampler.batch(b);
         const auto result = distributed.step(model.params, model.grads, data.train, batch, optimizer.get(), &phases);
         train.add(result.loss, result.correct, batch.size());
         bar.update(b + 1, train.loss());
+        ptt::check_finite(result.loss, model.layout, model.grads, steps + 1, epoch, *checkpoints);  // same on every rank
         ++steps;
         if (check_every > 0 && steps % check_every == 0) ptt::ch03::check_replicas(model.params, MPI_COMM_WORLD);
-        if (steps == cfg.max_steps) break;
+        if (checkpoints->due(steps)) checkpoints->save(model.layout, model.params, *optimizer, {epoch, b + 1, steps, train});
       }
       bar.finish();
       if (root) test = ptt::evaluate(model.layout, model.params, data.test, data.classes);

@@ -47,6 +47,10 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
       ->capture_default_str();
   app.add_flag("--no-progress", cfg.no_progress, "never draw the progress bar");
   app.add_option("--metrics", cfg.metrics, "write per-epoch metrics as JSON Lines to FILE");
+  app.add_option("--checkpoint", cfg.checkpoint, "save the training state to FILE (atomically) at each epoch's end");
+  app.add_option("--checkpoint-every", cfg.checkpoint_every, "also save every N steps (needs --checkpoint)")
+      ->capture_default_str();
+  app.add_flag("--resume", cfg.resume, "continue from --checkpoint FILE");
 }
 
 namespace {
@@ -62,6 +66,9 @@ void validate(const TrainConfig& cfg) {
                 "--lr-schedule: unknown schedule '" + cfg.lr_schedule + "' (use constant or cosine)");
   require_input(cfg.max_steps >= 0, "--max-steps: must be 0 (no limit) or more, got " + std::to_string(cfg.max_steps));
   require_input(!cfg.data_dir.empty(), "--data-dir: must not be empty");
+  require_input(cfg.checkpoint_every >= 0, "--checkpoint-every: must be 0 or more, got " + std::to_string(cfg.checkpoint_every));
+  require_input(!(cfg.checkpoint_every > 0 && cfg.checkpoint.empty()), "--checkpoint-every: needs --checkpoint FILE");
+  require_input(!(cfg.resume && cfg.checkpoint.empty()), "--resume: needs --checkpoint FILE");
 }
 }  // namespace
 

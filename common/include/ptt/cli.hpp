@@ -26,6 +26,9 @@ struct TrainConfig {
   long max_steps = 0;                   ///< --max-steps (0: no limit)
   bool no_progress = false;             ///< --no-progress
   std::string metrics;                  ///< --metrics FILE (JSON Lines), empty: none
+  std::string checkpoint;               ///< --checkpoint FILE, empty: none
+  long checkpoint_every = 0;            ///< --checkpoint-every N steps (0: at each epoch's end only)
+  bool resume = false;                  ///< --resume from --checkpoint
 };
 
 /// @brief Registers the common flags on @p app, writing into @p cfg.

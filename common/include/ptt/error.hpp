@@ -19,6 +19,12 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Training produced NaN or Inf (exit code 1): the message names the step and the layer.
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// @brief Throws InputError(message) unless @p condition holds.
 inline void require_input(bool condition, const std::string& message) {
   if (!condition) throw InputError(message);
@@ -27,7 +33,7 @@ inline void require_input(bool condition, const std::string& message) {
 /// @brief Runs a chapter's body and maps failures to exit codes.
 /// @param program name printed before every error line, e.g. "ch01_serial".
 /// @param body    the driver; returns its own exit code.
-/// @return body's code; 2 after an InputError; 1 after any other exception.
+/// @return body's code; 2 after an InputError; 1 after TrainingDiverged or any other exception.
 int run_main(const std::string& program, const std::function<int()>& body);
 
 }  // namespace ptt

@@ -31,6 +31,10 @@ class Optimizer {
                             std::size_t end) = 0;
   /// Changes the learning rate from the next update on (for schedules).
   virtual void set_lr(double lr) = 0;
+  /// Updates made so far (Adam's bias correction depends on it; SGD ignores it).
+  virtual long steps_taken() const { return 0; }
+  /// Restores the update count from a checkpoint.
+  virtual void set_steps_taken(long /*steps*/) {}
   /// The optimizer's state, flat (for checkpoints and tests).
   virtual std::span<float> state() = 0;
   virtual std::string name() const = 0;
@@ -64,6 +68,8 @@ class Adam final : public Optimizer {
   std::span<float> state() override { return moments_; }
   std::string name() const override { return "adam"; }
   long steps() const { return t_; }
+  long steps_taken() const override { return t_; }
+  void set_steps_taken(long steps) override { t_ = steps; }
 
  private:
   float lr_, beta1_, beta2_, eps_;

@@ -1,0 +1,90 @@
+#include "ptt/resume.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "ptt/error.hpp"
+
+namespace ptt {
+
+nlohmann::json resume_config(const TrainConfig& cfg) {
+  return {{"seed", cfg.seed},           {"batch_size", cfg.batch_size},   {"epochs", cfg.epochs},
+          {"lr", cfg.lr},               {"lr_schedule", cfg.lr_schedule}, {"momentum", cfg.momentum},
+          {"max_steps", cfg.max_steps}, {"data_dir", cfg.data_dir}};
+}
+
+Checkpointer::Checkpointer(const TrainConfig& cfg, nlohmann::json run_config, bool writer)
+    : path_(cfg.checkpoint), optimizer_name_(cfg.optimizer), every_(cfg.checkpoint_every), resume_(cfg.resume),
+      writer_(writer), run_config_(std::move(run_config)) {
+  if (path_.empty() || !writer_) return;
+  // Fail before training, not at the first save, when the checkpoint cannot be written.
+  const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  const std::string d = dir.empty() ? "." : dir.string();
+  require_input(std::filesystem::is_directory(d) && ::access(d.c_str(), W_OK) == 0,
+                "--checkpoint " + path_ + ": directory " + d + " does not exist or is not writable");
+}
+
+Position Checkpointer::restore(const ParamLayout& layout, std::span<float> params, Optimizer& optimizer) {
+  Position at;
+  if (!resume_) return at;
+  TrainingState s = load_checkpoint(path_);
+  check_resumable(s, layout.sizes(), optimizer_name_, run_config_);
+  require_input(s.params.size() == params.size() && s.optimizer_state.size() == optimizer.state().size(),
+                path_ + ": the saved buffers do not match this network");
+  std::copy(s.params.begin(), s.params.end(), params.begin());
+  std::copy(s.optimizer_state.begin(), s.optimizer_state.end(), optimizer.state().begin());
+  optimizer.set_steps_taken(s.optimizer_steps);
+  at.epoch = s.epoch;
+  at.next_batch = s.next_batch;
+  at.steps = s.steps;
+  at.stats = s.epoch_stats;
+  last_step_ = s.steps;
+  return at;
+}
+
+void Checkpointer::save(const ParamLayout& layout, std::span<const float> params, Optimizer& optimizer,
+                        const Position& at) {
+  if (!enabled() || !writer_) return;
+  TrainingState s;
+  s.sizes = layout.sizes();
+  s.optimizer = optimizer.name();
+  s.optimizer_steps = optimizer.steps_taken();
+  s.params.assign(params.begin(), params.end());
+  const auto state = optimizer.state();
+  s.optimizer_state.assign(state.begin(), state.end());
+  s.epoch = at.epoch;
+  s.next_batch = at.next_batch;
+  s.steps = at.steps;
+  s.epoch_stats = at.stats;
+  s.config = run_config_;
+  save_checkpoint(path_, s);
+  last_step_ = at.steps;
+}
+
+std::string Checkpointer::last() const {
+  if (last_step_ < 0) return "none";
+  return path_ + " (step " + std::to_string(last_step_) + ")";
+}
+
+void check_finite(float loss, const ParamLayout& layout, std::span<const float> grads, long step, int epoch,
+                  const Checkpointer& checkpoints) {
+  std::string where;
+  if (!std::isfinite(loss)) where = "the loss is " + std::to_string(loss);
+  for (int l = 0; l < layout.num_layers() && where.empty(); ++l) {
+    const LayerSlot& s = layout.layer(l);
+    for (std::size_t i = s.weight; i < s.end; ++i) {
+      if (!std::isfinite(grads[i])) {
+        where = "the gradient of layer " + std::to_string(l) + " (" + std::to_string(s.in) + " -> " +
+                std::to_string(s.out) + (i < s.bias ? ", weights" : ", bias") + ") holds " + std::to_string(grads[i]);
+        break;
+      }
+    }
+  }
+  if (where.empty()) return;
+  throw TrainingDiverged("training diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
+                         "): " + where + "; try a smaller --lr. Last good checkpoint: " + checkpoints.last());
+}
+
+}  // namespace ptt
