@@ -61,10 +61,19 @@ IdxArray read_idx(const std::string& path, int expected_ndims) {
     require_input(count <= (std::uint64_t{1} << 34), path + ": dimensions are implausibly large");
     a.dims.push_back(n);
   }
-  a.data.resize(static_cast<std::size_t>(count));
-  const std::size_t got = read_bytes(f.get(), a.data.data(), a.data.size(), path);
-  require_input(got == a.data.size(), path + ": truncated: expected " + std::to_string(count) +
-                                          " data bytes, found " + std::to_string(got));
+  // Grow the buffer as data arrives instead of trusting the header's size up front: a hostile
+  // or damaged header must not make us allocate gigabytes for a file of a few bytes.
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::size_t got = 0;
+  while (got < count) {
+    const std::size_t want = std::min<std::size_t>(kChunk, static_cast<std::size_t>(count) - got);
+    a.data.resize(got + want);
+    const std::size_t n = read_bytes(f.get(), a.data.data() + got, want, path);
+    got += n;
+    if (n < want) break;
+  }
+  require_input(got == count, path + ": truncated: expected " + std::to_string(count) +
+                                  " data bytes, found " + std::to_string(got));
   std::uint8_t extra = 0;
   require_input(read_bytes(f.get(), &extra, 1, path) == 0,
                 path + ": unexpected bytes after the IDX data");

@@ -95,7 +95,8 @@ class DataParallel {
   /// @brief Forward, backward, gradient combination and (optionally) the update of one batch,
   /// all in parallel.
   /// @param params    the parameters every shard uses; updated when @p optimizer is given.
-  /// @param x         [n, inputs] the batch; y [n] its labels.
+  /// @param x         [n, inputs] the batch.
+  /// @param y         [n] its labels.
   /// @param grads     overwritten with the mean gradient over the whole batch.
   /// @param optimizer if not null, applied to params, each thread updating the chunks of the
   ///                  parameters it just combined (element-wise, so the bits equal a serial step).

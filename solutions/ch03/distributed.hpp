@@ -125,6 +125,7 @@ class DistributedStep {
   /// @param data      the training set (every rank has it).
   /// @param batch     the global batch's sample indices.
   /// @param optimizer the update (null: compute the gradient only).
+  /// @param timer     data, forward, backward, reduce and update times are added to it (may be null).
   StepResult step(std::span<float> params, std::span<float> grads, const Dataset& data,
                   std::span<const std::uint32_t> batch, Optimizer* optimizer, PhaseTimer* timer);
 

@@ -108,6 +108,12 @@ TEST_F(IdxFiles, RefusesTrailingBytes) {
   expect_refused("x.idx", 1, "after the IDX data");
 }
 
+TEST_F(IdxFiles, HugeHeaderOnATinyFileIsRefusedWithoutAllocatingIt) {
+  // Found by the fuzzer: a header claiming 8 GB must not make the reader allocate 8 GB.
+  write_raw("huge.idx", {0, 0, 0x08, 0x03, 0, 0x20, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0x40, 1, 2, 3});
+  expect_refused("huge.idx", 3, "truncated: expected 8589934592 data bytes, found 3");
+}
+
 TEST_F(IdxFiles, RefusesZeroDimension) {
   write_raw("z.idx", {0, 0, 0x08, 0x01, 0, 0, 0, 0});
   expect_refused("z.idx", 1, "is zero");

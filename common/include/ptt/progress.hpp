@@ -8,6 +8,8 @@ namespace ptt {
 
 class ProgressBar {
  public:
+  /// @param label   printed before the bar, e.g. "epoch 3".
+  /// @param total   the number of steps that make 100 %.
   /// @param enabled the caller's wish (false with --no-progress); the bar also stays silent when
   ///        stderr is not a terminal, so logs and pipes never receive control characters.
   ProgressBar(std::string label, std::size_t total, bool enabled);
