@@ -17,6 +17,7 @@ void linear_forward(ConstMatrixRef X, ConstMatrixRef W, ConstVectorRef b, Matrix
   Y.rowwise() += b.transpose();
 }
 
+//! [linear_backward]
 void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW,
                      VectorRef db, MatrixRef* dX) {
   PTT_CHECK(dY.rows() == X.rows() && dY.cols() == W.rows() && dW.rows() == W.rows() &&
@@ -33,6 +34,7 @@ void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, Matr
   // dX = dY W
   if (dX != nullptr) dX->noalias() = dY * W;
 }
+//! [linear_backward]
 
 void relu_forward(MatrixRef Z) { Z = Z.cwiseMax(0.0f); }
 

@@ -11,6 +11,7 @@ std::vector<Range> split_batch(std::size_t batch, int shards) {
   return out;
 }
 
+//! [combine]
 std::vector<float> shard_weights(std::span<const Range> shards) {
   std::size_t n = 0;
   for (const Range& s : shards) n += s.size();
@@ -34,5 +35,6 @@ void combine_range(const GradientBuffers& g, std::span<const float> weights, std
     for (std::size_t i = begin; i < end; ++i) out[i] += w * gk[i];
   }
 }
+//! [combine]
 
 }  // namespace ptt::ch02

@@ -20,6 +20,7 @@ struct Ring {
 };
 }  // namespace
 
+//! [reduce_scatter]
 void ring_reduce_scatter(std::span<float> data, MPI_Comm comm) {
   const Ring ring(comm);
   const int p = ring.size;
@@ -36,6 +37,7 @@ void ring_reduce_scatter(std::span<float> data, MPI_Comm comm) {
     for (std::size_t i = 0; i < recv.size(); ++i) mine[i] += incoming[i];
   }
 }
+//! [reduce_scatter]
 
 void ring_all_gather(std::span<float> data, MPI_Comm comm) {
   const Ring ring(comm);

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Makes the site's plots from the benchmarks' JSON, one command:
+
+    /usr/bin/python3 scripts/make_plots.py [--build build/release] [--out docs/images]
+
+Reads what `./tutorial bench` writes (scripts/bench_ch01.py, bench_ch02.py, bench_ch03.py with
+--json) and writes PNGs that docs/pages/results.md shows:
+
+    ch01_vs_pytorch.png     samples/s of chapter 01 next to PyTorch, per MLP (median, min-max)
+    ch02_speedup.png        chapter 02's speedup over its own 1-thread run vs threads, with
+                            Amdahl's prediction from the measured serial fraction
+    ch03_scaling.png        chapter 03's samples/s per ranks x threads and allreduce, vs ch01
+    ch03_allreduce.png      allreduce time by size: MPI_Allreduce, our ring, the alpha-beta model
+
+Every plot is stamped with the machine it was measured on (CPU, cores, date, from the JSON):
+plots are committed, and a number means nothing without its machine. A missing input is skipped
+with a note and its committed plot is kept; if there is no plot at all yet, a placeholder that
+says how to make it is written, so the site always builds.
+
+Needs only Debian's python3-matplotlib (run it with /usr/bin/python3); no display (Agg backend).
+Exit codes: 0 done (some inputs may be missing), 2 bad arguments or unreadable JSON.
+"""
+import argparse
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+# The same look on every plot: small, readable on the site's white pages.
+plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "axes.grid": True,
+                     "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+COLORS = {"ch01": "#3b6fb6", "torch": "#d0703a", "ch02": "#3b6fb6", "predicted": "#7a7a7a",
+          "mpi": "#3b6fb6", "ring": "#2e9a5a", "model": "#7a7a7a", "bucketed": "#9b59b6"}
+
+
+def mlp_label(hidden):
+    return "784-" + hidden.replace(",", "-") + "-10"
+
+
+def stamp(fig, data, source):
+    """Writes the machine and the source file under the plot."""
+    m = data.get("machine", {})
+    text = (f"{m.get('cpu', 'unknown CPU')}, {m.get('nproc', '?')} cores, {m.get('date', 'no date')}"
+            + (f", load {m['loadavg_at_start']:.2f} at start" if "loadavg_at_start" in m else "")
+            + (f"; {m['mpi']}" if m.get("mpi") else "")
+            + (" (--quick: smoke-test numbers)" if data.get("quick") else "")
+            + f"\nfrom {source}, made by scripts/make_plots.py")
+    fig.text(0.01, 0.01, text, fontsize=7.5, color="#555555", va="bottom", ha="left")
+
+
+def save(fig, path):
+    # tight: crop the margins; no "Software" entry, so the files do not change with matplotlib
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.15, metadata={"Software": None})
+    plt.close(fig)
+    print(f"make_plots: wrote {path}")
+
+
+def ch01_vs_pytorch(data, source, path):
+    results = data["results"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig.subplots_adjust(bottom=0.2, top=0.88)
+    width = 0.36
+    for k, (side, label) in enumerate((("ch01", "chapter 01 (C++, Eigen)"),
+                                       ("torch", "PyTorch (same MLP, threads, optimizer)"))):
+        xs = [i + (k - 0.5) * width for i in range(len(results))]
+        med = [r[side]["median"] for r in results]
+        err = [[r[side]["median"] - r[side]["min"] for r in results],
+               [r[side]["max"] - r[side]["median"] for r in results]]
+        ax.bar(xs, med, width, yerr=err, capsize=4, label=label, color=COLORS[side])
+    for i, r in enumerate(results):
+        top = max(r["ch01"]["max"], r["torch"]["max"])
+        ax.annotate(f"{r['ratio']:.2f}x", (i, top), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontweight="bold")
+    ax.set_xticks(range(len(results)))
+    ax.set_xticklabels([r["config"] for r in results])
+    ax.set_ylabel("training samples/s (median, bars: min-max)")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.12)
+    ax.set_title(f"Chapter 01 vs PyTorch, {data.get('threads', 1)} thread(s): samples/s and ratio")
+    ax.legend(loc="upper right", fontsize=8.5)
+    stamp(fig, data, source)
+    save(fig, path)
+
+
+def ch02_speedup(data, source, path):
+    amdahl = data["amdahl"]
+    mlps = list(dict.fromkeys(row["mlp"] for row in amdahl))
+    fig, axes = plt.subplots(1, len(mlps), figsize=(4.2 * len(mlps) + 0.6, 4.2), squeeze=False)
+    fig.subplots_adjust(bottom=0.22, top=0.85, wspace=0.3)
+    for ax, mlp in zip(axes[0], mlps):
+        rows = [row for row in amdahl if row["mlp"] == mlp]
+        threads = [row["threads"] for row in rows]
+        ax.plot(threads, threads, ":", color="#bbbbbb", label="ideal (T)")
+        ax.plot(threads, [row["predicted"] for row in rows], "--o", color=COLORS["predicted"],
+                label=f"Amdahl, s = {rows[0]['serial_fraction']:.3f}")
+        ax.plot(threads, [row["measured"] for row in rows], "-o", color=COLORS["ch02"],
+                label="measured (ch02 fast)")
+        ax.set_xticks(threads)
+        ax.set_xlabel("threads T")
+        ax.set_ylabel("speedup over 1 thread")
+        ax.set_title(mlp_label(mlp), fontsize=10)
+        ax.set_ylim(0, max(threads) * 1.1)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle("Chapter 02: speedup vs threads, measured and Amdahl's prediction")
+    stamp(fig, data, source)
+    save(fig, path)
+
+
+def ch03_scaling(data, source, path):
+    rows = data["throughput"]
+    mlps = list(dict.fromkeys(row["mlp"] for row in rows))
+    count = max(len([row for row in rows if row["mlp"] == mlp]) for mlp in mlps)
+    fig, axes = plt.subplots(len(mlps), 1, figsize=(8, (0.32 * count + 1.1) * len(mlps) + 1.2), squeeze=False)
+    fig.subplots_adjust(left=0.33, right=0.93, hspace=0.55, top=0.9, bottom=0.13)
+    for ax, mlp in zip(axes[:, 0], mlps):
+        mine = [row for row in rows if row["mlp"] == mlp]
+        labels = [row["variant"].replace("ch03 ", "") for row in mine]
+        med = [row["samples_per_s"]["median"] for row in mine]
+        err = [[row["samples_per_s"]["median"] - row["samples_per_s"]["min"] for row in mine],
+               [row["samples_per_s"]["max"] - row["samples_per_s"]["median"] for row in mine]]
+        colors = [COLORS.get(row["allreduce"], COLORS["ch01"]) for row in mine]
+        ys = range(len(mine))
+        ax.barh(ys, med, xerr=err, capsize=3, color=colors)
+        for y, row in zip(ys, mine):
+            ax.annotate(f"{row['vs_ch01']:.2f}x", (row["samples_per_s"]["max"], y),
+                        textcoords="offset points", xytext=(4, -3), fontsize=8)
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels(labels, fontsize=8.5)
+        ax.invert_yaxis()
+        ax.set_xlim(0, ax.get_xlim()[1] * 1.1)
+        ax.set_xlabel("samples/s (median, bars: min-max); number: speedup vs ch01", fontsize=9)
+        batch = mine[0].get("global_batch")
+        ax.set_title(mlp_label(mlp) + (f", global batch {batch}" if batch else ""), fontsize=10)
+    fig.suptitle("Chapter 03: ranks x threads per rank, by allreduce algorithm")
+    stamp(fig, data, source)
+    save(fig, path)
+
+
+def ch03_allreduce(data, source, path):
+    allreduce = data["allreduce"]
+    sizes = allreduce["sizes"]
+    mb = [s["bytes"] / 2**20 for s in sizes]
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig.subplots_adjust(bottom=0.2, top=0.88)
+    ax.loglog(mb, [1e3 * s["mpi_s"] for s in sizes], "-o", color=COLORS["mpi"], linewidth=3, markersize=8,
+              alpha=0.6, label="MPI_Allreduce")
+    ax.loglog(mb, [1e3 * s["ring_s"] for s in sizes], "-s", color=COLORS["ring"], linewidth=1.2,
+              markersize=5, markerfacecolor="none", label="our ring (ring_allreduce)")
+    ax.loglog(mb, [1e3 * s["predicted_s"] for s in sizes], "--", color=COLORS["model"],
+              label=f"alpha-beta model: α = {1e6 * allreduce['alpha_s']:.2f} µs, "
+                    f"B = {allreduce['bandwidth_Bps'] / 1e9:.2f} GB/s")
+    ax.set_xlabel("buffer size (MB)")
+    ax.set_ylabel("time per allreduce (ms, median)")
+    ax.set_title(f"Chapter 03: allreduce on {allreduce.get('ranks', '?')} ranks, measured vs predicted")
+    ax.legend(fontsize=8.5)
+    stamp(fig, data, source)
+    save(fig, path)
+
+
+def placeholder(path, title, how):
+    """A plot that says it has no data yet (only when no committed plot exists)."""
+    fig = plt.figure(figsize=(7.5, 2.2))
+    fig.text(0.5, 0.62, title, ha="center", fontsize=12)
+    fig.text(0.5, 0.35, f"No measurement yet: {how}", ha="center", fontsize=9.5, color="#555555")
+    save(fig, path)
+
+
+# (output, input JSON, the keys it needs, the plot function, how to make the input)
+PLOTS = [
+    ("ch01_vs_pytorch.png", "bench_ch01.json", ["results"], ch01_vs_pytorch,
+     "run ./tutorial bench 01, then scripts/make_plots.py"),
+    ("ch02_speedup.png", "bench_ch02.json", ["amdahl"], ch02_speedup,
+     "run ./tutorial bench 02, then scripts/make_plots.py"),
+    ("ch03_scaling.png", "bench_ch03.json", ["throughput"], ch03_scaling,
+     "run ./tutorial bench 03, then scripts/make_plots.py"),
+    ("ch03_allreduce.png", "bench_ch03.json", ["allreduce"], ch03_allreduce,
+     "run ./tutorial bench 03, then scripts/make_plots.py"),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Plots for the site from the benchmarks' JSON.")
+    parser.add_argument("--build", default="build/release", help="where the bench_chNN.json files are")
+    parser.add_argument("--out", default="docs/images", help="where the PNGs go")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    for name, source, keys, plot, how in PLOTS:
+        out, path = os.path.join(args.out, name), os.path.join(args.build, source)
+        if not os.path.isfile(path):
+            kept = "keeping the committed plot" if os.path.isfile(out) else "writing a placeholder"
+            print(f"make_plots: note: {path} not found ({how.split(',')[0]}); {kept} for {name}")
+            if not os.path.isfile(out):
+                placeholder(out, name[:-4].replace("_", " "), how)
+            continue
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"make_plots: {path}: cannot read it as JSON ({e})", file=sys.stderr)
+            sys.exit(2)
+        missing = [k for k in keys if not data.get(k)]
+        if missing:
+            print(f"make_plots: note: {path} has no {', '.join(missing)}; skipping {name}")
+            if not os.path.isfile(out):
+                placeholder(out, name[:-4].replace("_", " "), how)
+            continue
+        plot(data, path, out)
+
+
+if __name__ == "__main__":
+    main()
