@@ -11,6 +11,8 @@ Reads what `./tutorial bench` writes (scripts/bench_ch01.py, bench_ch02.py, benc
                             Amdahl's prediction from the measured serial fraction
     ch03_scaling.png        chapter 03's samples/s per ranks x threads and allreduce, vs ch01
     ch03_allreduce.png      allreduce time by size: MPI_Allreduce, our ring, the alpha-beta model
+    training_curves.png     train loss and test accuracy per epoch of every chapter, from the
+                            tour's --metrics files (build/release/tour/run*.jsonl, ./tutorial run)
 
 Every plot is stamped with the machine it was measured on (CPU, cores, date, from the JSON):
 plots are committed, and a number means nothing without its machine. A missing input is skipped
@@ -181,6 +183,48 @@ PLOTS = [
 ]
 
 
+def training_curves(build, out):
+    """Loss and accuracy per epoch of each run of the tour (./tutorial run writes the metrics)."""
+    import glob
+    runs = []
+    for path in sorted(glob.glob(os.path.join(build, "tour", "run*.jsonl"))):
+        with open(path) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        epochs = [r for r in records if "epoch" in r and not r.get("final")]
+        final = next((r for r in records if r.get("final")), {})
+        if not epochs or not final:
+            continue
+        label = final.get("program", "?")
+        if final.get("ranks"):
+            label += f" {final['ranks']} ranks"
+        elif final.get("threads"):
+            label += f" {final['threads']} threads" + (" deterministic" if final.get("deterministic") else "")
+        runs.append((label, epochs, path))
+    if not runs:
+        print(f"make_plots: note: no tour metrics in {build}/tour (./tutorial run); keeping training_curves.png")
+        return
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for label, epochs, _ in runs:
+        xs = [r["epoch"] for r in epochs]
+        loss_ax.plot(xs, [r["train_loss"] for r in epochs], marker=".", label=label)
+        acc_ax.plot(xs, [r["test_acc"] for r in epochs], marker=".", label=label)
+    loss_ax.set(xlabel="epoch", ylabel="train loss", title="Training loss")
+    acc_ax.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy (target 0.885)")
+    acc_ax.axhline(0.885, color=COLORS["predicted"], linestyle="--", linewidth=1)
+    acc_ax.legend(fontsize=8, loc="lower right")
+    fig.subplots_adjust(bottom=0.24, wspace=0.25)  # room for the machine stamp under the axes
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import datetime
+    date = datetime.datetime.fromtimestamp(os.path.getmtime(runs[0][2])).strftime("%Y-%m-%d")
+    stamp(fig, {"machine": {"cpu": cpu, "nproc": os.cpu_count(), "date": date}}, os.path.join(build, "tour"))
+    save(fig, os.path.join(out, "training_curves.png"))
+
+
 def main():
     parser = argparse.ArgumentParser(description="Plots for the site from the benchmarks' JSON.")
     parser.add_argument("--build", default="build/release", help="where the bench_chNN.json files are")
@@ -209,6 +253,7 @@ def main():
                 placeholder(out, name[:-4].replace("_", " "), how)
             continue
         plot(data, path, out)
+    training_curves(args.build, args.out)
 
 
 if __name__ == "__main__":
