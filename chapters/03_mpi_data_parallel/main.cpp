@@ -130,7 +130,10 @@ int main(int argc, char** argv) {
       bar.finish();
       if (root) test = ptt::evaluate(model.layout, model.params, data.test, data.classes);
       report.epoch(epoch, train, test, phases.total() - train_before, epoch_clock.seconds());
-      if (steps == cfg.max_steps) break;
+      // An epoch cut short by --max-steps resumes where it stopped; a complete one at the next.
+      const bool complete = b == sampler.num_batches();
+      checkpoints->save(model.layout, model.params, *optimizer,
+                        {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? ptt::EpochStats{} : train});
     }
     ptt::ch03::check_replicas(model.params, MPI_COMM_WORLD);  // [ch03] all replicas identical
     report.finish(test, steps, model.params, phases, run_clock.seconds());

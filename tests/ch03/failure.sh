@@ -46,5 +46,26 @@ if [[ -z $victim ]]; then fail "killed rank: could not find a rank process"; els
 fi
 job=
 
+# 4. Checkpoints: rank 0 writes, every rank resumes. The job is killed (mpiexec and its ranks,
+#    SIGKILL) once the first epoch's checkpoint exists; the resumed job ends with the same
+#    param_checksum as an uninterrupted one.
+data=${PTT_DATA_DIR:-/usr/share/datasets/fashion-mnist}
+if [[ -e $data/train-images-idx3-ubyte.gz || -e $data/train-images-idx3-ubyte ]]; then
+  run=(--data-dir "$data" --epochs 3 --hidden 32 --batch-size 64 --no-progress)
+  timeout 120 "$mpiexec" -n 2 "$exe" "${run[@]}" >"$work/ref" 2>&1 </dev/null
+  want=$(grep -o 'param_checksum [0-9a-f]*' "$work/ref")
+  setsid "$mpiexec" -n 2 "$exe" "${run[@]}" --checkpoint "$work/ck" >"$work/out" 2>&1 </dev/null &
+  job=$!
+  for _ in $(seq 1 300); do [[ -f $work/ck ]] && break; sleep 0.05; done
+  kill -9 -- -"$job" 2>/dev/null; wait "$job" 2>/dev/null; job=
+  if grep -q '^final' "$work/out"; then echo "note the job finished before it could be killed; resuming its last checkpoint"; fi
+  timeout 120 "$mpiexec" -n 2 "$exe" "${run[@]}" --checkpoint "$work/ck" --resume >"$work/out" 2>&1 </dev/null
+  got=$(grep -o 'param_checksum [0-9a-f]*' "$work/out")
+  if [[ -n $want && $got == "$want" ]]; then echo "ok   killed after the first checkpoint and resumed on 2 ranks: $got, as uninterrupted"
+  else fail "checkpoint resume on 2 ranks: '$got' vs uninterrupted '$want'"; tail -n 3 "$work/out"; fi
+else
+  echo "skip checkpoint resume: no Fashion-MNIST in $data"
+fi
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]
