@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "ptt/cli.hpp"
 #include "ptt/error.hpp"
 #include "ptt/timer.hpp"
 
@@ -56,14 +57,7 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
     app.add_option("--iterations", iterations, "additions per thread")->capture_default_str()->check(CLI::Range(1L, 1L << 40));
     app.add_option("--repeats", repeats, "repeats (median reported)")->capture_default_str()->check(CLI::Range(1, 100));
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-      std::fputs(app.help().c_str(), stdout);
-      return 0;
-    } catch (const CLI::ParseError& e) {
-      throw ptt::InputError(e.what());
-    }
+    if (auto code = ptt::parse_args(app, argc, argv)) return *code;
     std::printf("| threads | packed (one line) ns/add | padded (own line) ns/add | slowdown |\n|---:|---:|---:|---:|\n");
     for (int t = 1; t <= threads; ++t) {
       std::vector<double> packed, padded;

@@ -72,7 +72,7 @@ void validate(const TrainConfig& cfg) {
 }
 }  // namespace
 
-std::optional<int> parse_command_line(CLI::App& app, const TrainConfig& cfg, int argc, char** argv) {
+std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -85,6 +85,11 @@ std::optional<int> parse_command_line(CLI::App& app, const TrainConfig& cfg, int
       if (c == '\n') c = ' ';
     throw InputError(msg);
   }
+  return std::nullopt;
+}
+
+std::optional<int> parse_command_line(CLI::App& app, const TrainConfig& cfg, int argc, char** argv) {
+  if (auto code = parse_args(app, argc, argv)) return code;
   validate(cfg);
   return std::nullopt;
 }

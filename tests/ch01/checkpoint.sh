@@ -29,15 +29,22 @@ ck=$work/run.ckpt
 "$exe" "${run[@]}" --checkpoint "$ck" --checkpoint-every 1 >"$work/out" 2>&1 &
 pid=$!
 kills=0 resumes=0
-for attempt in $(seq 1 40); do
-  sleep "0.$((RANDOM % 6 + 2))"
-  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; kills=$((kills + 1)); else wait "$pid"; code=$?; break; fi
-  [[ -f $ck ]] || { "$exe" "${run[@]}" --checkpoint "$ck" --checkpoint-every 1 >"$work/out" 2>&1 & pid=$!; continue; }
-  "$exe" "${run[@]}" --checkpoint "$ck" --checkpoint-every 1 --resume >"$work/out" 2>&1 &
+while ((kills < 6)); do
+  # Let the run get going (on a loaded machine loading the data takes a while), then kill it at a
+  # random moment; with a checkpoint every step, many kills land in the middle of a write.
+  for _ in $(seq 1 600); do [[ -f $ck ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  sleep "0.$((RANDOM % 8))"
+  kill -0 "$pid" 2>/dev/null || break
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; kills=$((kills + 1))
+  if [[ -f $ck ]]; then
+    "$exe" "${run[@]}" --checkpoint "$ck" --checkpoint-every 1 --resume >"$work/out" 2>&1 &
+    resumes=$((resumes + 1))
+  else
+    "$exe" "${run[@]}" --checkpoint "$ck" --checkpoint-every 1 >"$work/out" 2>&1 &
+  fi
   pid=$!
-  resumes=$((resumes + 1))
-  ((kills >= 6)) && { wait "$pid"; code=$?; break; }
 done
+wait "$pid"; code=$?
 got=$(checksum "$work/out")
 if [[ ${code:-1} -eq 0 && $got == "$want" ]]; then echo "ok   killed $kills times, resumed $resumes times: param_checksum $got = uninterrupted run"
 else fail "kill/resume: exit ${code:-?}, checksum '$got' vs uninterrupted '$want'"; tail -n 3 "$work/out"; fi

@@ -11,6 +11,7 @@
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
+#include "test_util.hpp"
 
 namespace ptt::ch02 {
 namespace {
@@ -107,15 +108,7 @@ struct Problem {
   }
 };
 
-// max_i |a_i - b_i| / max_i |b_i|: the error relative to the gradient's scale.
-double relative_error(std::span<const float> a, std::span<const float> b) {
-  double diff = 0.0, scale = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return diff / scale;
-}
+using test::relative_error;
 
 class GradientMatchesSerial : public ::testing::TestWithParam<std::tuple<int, int>> {};
 

@@ -8,20 +8,14 @@
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
+#include "test_util.hpp"
 
 namespace ptt::ch03 {
 namespace {
 
 int world() { int p = 1; MPI_Comm_size(MPI_COMM_WORLD, &p); return p; }
 
-double relative_error(std::span<const float> a, std::span<const float> b) {
-  double diff = 0.0, scale = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return diff / scale;
-}
+using test::relative_error;
 
 struct TrainedRun {
   std::vector<float> params;

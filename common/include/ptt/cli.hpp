@@ -34,6 +34,11 @@ struct TrainConfig {
 /// @brief Registers the common flags on @p app, writing into @p cfg.
 void add_train_options(CLI::App& app, TrainConfig& cfg);
 
+/// @brief Parses argv into the options registered on @p app (for programs without the training
+/// flags, e.g. benchmarks). @return 0 after printing --help; std::nullopt when the program should
+/// go on. @throws InputError (one line naming the option) for any bad flag or value.
+std::optional<int> parse_args(CLI::App& app, int argc, char** argv);
+
 /// @brief Parses argv into the options registered on @p app and validates the common ones in @p cfg.
 /// @return 0 after printing --help; std::nullopt when the program should go on.
 /// @throws InputError (one line naming the option) for any bad flag or value.
