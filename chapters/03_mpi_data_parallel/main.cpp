@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
       }
       bar.finish();
       if (root) test = ptt::evaluate(model.layout, model.params, data.test, data.classes);
-      report.epoch(epoch, train, test, phases.total() - train_before, epoch_clock.seconds());
+      report.epoch(epoch, train, test, phases.total() - train_before, epoch_clock.seconds(),
+                   train.samples - (epoch == start.epoch ? start.stats.samples : 0));
       // An epoch cut short by --max-steps resumes where it stopped; a complete one at the next.
       const bool complete = b == sampler.num_batches();
       checkpoints->save(model.layout, model.params, *optimizer,

@@ -26,9 +26,9 @@ void Reporter::start(std::size_t train_samples, std::size_t test_samples, std::s
 }
 
 void Reporter::epoch(int epoch, const EpochStats& train, const Evaluation& test, double train_seconds,
-                     double seconds) {
+                     double seconds, std::size_t timed_samples) {
   if (quiet_) return;
-  const double rate = train_seconds > 0 ? static_cast<double>(train.samples) / train_seconds : 0.0;
+  const double rate = train_seconds > 0 ? static_cast<double>(timed_samples) / train_seconds : 0.0;
   samples_per_s_sum_ += rate;
   ++epochs_seen_;
   std::printf("epoch %2d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %s samples/s  %.1f s\n",
