@@ -1,0 +1,40 @@
+// gemm_problem.hpp — what every GEMM kernel of chapter 04 computes, in plain pointers.
+//
+//   C[M, N] = op(A)[M, K] · op(B)[K, N]        (row-major, FP32)
+//
+// op(X) is X or X^T: an Operand knows its storage (row-major with leading dimension ld) and
+// whether it is read transposed. The MLP needs three products (ptt/layers.hpp):
+//   forward  Y  = X · W^T   (A = X,     B = W transposed)
+//   weights  dW = dY^T · X  (A = dY transposed, B = X)
+//   inputs   dX = dY · W    (A = dY,    B = W)
+// so every kernel takes both flags at run time (the branch is the same for every thread: free).
+// Compiled by nvcc (kernels) and by the host compiler (CPU reference, tests): PTT_HD marks
+// functions that run on both sides.
+#pragma once
+
+#ifdef __CUDACC__
+#define PTT_HD __host__ __device__
+#else
+#define PTT_HD
+#endif
+
+namespace ptt::cuda {
+
+/// One operand of a GEMM: element (r, c) of op(X).
+struct Operand {
+  const float* data = nullptr;  ///< storage, row-major
+  int ld = 0;                   ///< leading dimension (row stride) of the storage
+  bool trans = false;           ///< read the storage transposed
+  /// @brief Element (r, c) of op(X): X[r, c], or X[c, r] when transposed.
+  PTT_HD float at(int r, int c) const { return trans ? data[c * ld + r] : data[r * ld + c]; }
+};
+
+/// C[M, N] = op(A)[M, K] · op(B)[K, N], C row-major with leading dimension ldc.
+struct GemmProblem {
+  int M = 0, N = 0, K = 0;
+  Operand A, B;
+  float* C = nullptr;
+  int ldc = 0;
+};
+
+}  // namespace ptt::cuda
