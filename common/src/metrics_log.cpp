@@ -9,11 +9,11 @@
 
 namespace ptt {
 
-MetricsLog::MetricsLog(std::string path) : path_(std::move(path)) {
+MetricsLog::MetricsLog(std::string path, std::string flag) : path_(std::move(path)), flag_(std::move(flag)) {
   if (path_.empty()) return;
   temp_path_ = path_ + ".partial-" + std::to_string(::getpid());
   file_ = std::fopen(temp_path_.c_str(), "w");
-  require_input(file_ != nullptr, "--metrics " + path_ + ": cannot write: " + std::strerror(errno));
+  require_input(file_ != nullptr, flag_ + " " + path_ + ": cannot write: " + std::strerror(errno));
 }
 
 MetricsLog::~MetricsLog() {
@@ -27,7 +27,7 @@ void MetricsLog::write(const nlohmann::json& record) {
   if (file_ == nullptr) return;
   const std::string line = record.dump() + "\n";
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size())
-    throw std::runtime_error("--metrics " + path_ + ": write failed: " + std::strerror(errno));
+    throw std::runtime_error(flag_ + " " + path_ + ": write failed: " + std::strerror(errno));
 }
 
 void MetricsLog::commit() {
@@ -38,7 +38,7 @@ void MetricsLog::commit() {
   if (!ok || std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     std::remove(temp_path_.c_str());
-    throw std::runtime_error("--metrics " + path_ + ": cannot finish writing: " + reason);
+    throw std::runtime_error(flag_ + " " + path_ + ": cannot finish writing: " + reason);
   }
 }
 

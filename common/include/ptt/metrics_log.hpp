@@ -14,9 +14,10 @@ namespace ptt {
 class MetricsLog {
  public:
   /// @brief Opens the temporary file now, so an unwritable path fails before any training.
-  /// An empty @p path makes a log that writes nothing.
+  /// An empty @p path makes a log that writes nothing. @p flag names the file in messages
+  /// (another JSON output, e.g. chapter 05's --trace, uses the same all-or-nothing writing).
   /// @throws InputError "--metrics PATH: cannot write: reason".
-  explicit MetricsLog(std::string path);
+  explicit MetricsLog(std::string path, std::string flag = "--metrics");
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;
@@ -29,6 +30,7 @@ class MetricsLog {
 
  private:
   std::string path_;
+  std::string flag_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
 };

@@ -1,0 +1,83 @@
+// channel.hpp — the only way chapter 05's workers talk: a one-way, first-in first-out message queue.
+//
+// A worker owns its part of the model; anything another worker needs (an activation, a gradient,
+// a partial sum) is SENT as a value and RECEIVED by the other side, never read from shared memory.
+// That is what lets the same code map one to one onto processes (MPI_Send/MPI_Recv) or GPUs
+// (a copy on a stream plus an event). One Channel is one directed link, so messages between two
+// workers keep their order, as they do on an MPI communicator.
+//
+// Failure never hangs: recv() waits at most a deadline and then throws, and close() wakes every
+// waiter with the reason (a worker that fails closes all links, so its peers stop too).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace ptt::ch05 {
+
+/// Thrown by recv() when the channel was closed (another worker failed) or the deadline passed.
+class ChannelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A FIFO queue between one sender and one receiver thread; unbounded, so send() never blocks.
+template <class T>
+class Channel {
+ public:
+  /// @brief Appends @p message (no-op once closed: nobody will read it).
+  void send(T message) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      queue_.push_back(std::move(message));
+    }
+    ready_.notify_one();
+  }
+
+  /// @brief The oldest message, waiting for one at most @p timeout.
+  /// @throws ChannelError when the channel is closed or nothing arrives in time; @p what names
+  ///         the awaited message in the error (e.g. "stage 1: activations of micro-batch 3").
+  T recv(std::chrono::milliseconds timeout, const std::string& what) {
+    std::unique_lock lock(mutex_);
+    if (!ready_.wait_for(lock, timeout, [&] { return closed_ || !queue_.empty(); }))
+      throw ChannelError(what + ": nothing arrived in " + std::to_string(timeout.count()) +
+                         " ms (a deadlock, or a peer that stopped)");
+    if (closed_) throw ChannelError(what + ": " + reason_);
+    T message = std::move(queue_.front());
+    queue_.pop_front();
+    return message;
+  }
+
+  /// @brief Wakes every waiter with @p reason; later sends are dropped.
+  void close(const std::string& reason) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      reason_ = reason;
+    }
+    ready_.notify_all();
+  }
+
+  /// Messages waiting (for tests: a finished step leaves none behind).
+  std::size_t pending() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<T> queue_;
+  bool closed_ = false;
+  std::string reason_;
+};
+
+}  // namespace ptt::ch05
