@@ -31,6 +31,9 @@ template <class T>
 void DeviceBuffer<T>::upload(std::span<const T> host) {
   PTT_CHECK(host.size() == n_, "upload size mismatch");
   if (n_ > 0) PTT_CUDA_CHECK(cudaMemcpy(ptr_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+  // From pageable memory cudaMemcpy may return before the data reaches the device, and it is not
+  // ordered with non-blocking streams (the trainer's): wait, so any stream sees the new data.
+  PTT_CUDA_CHECK(cudaDeviceSynchronize());
 }
 template <class T>
 void DeviceBuffer<T>::download(std::span<T> host) const {
@@ -58,9 +61,9 @@ DeviceTrainer::DeviceTrainer(const ParamLayout& layout, int max_batch, DeviceOpt
   const auto B = static_cast<std::size_t>(max_batch);
   PTT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   PTT_CUBLAS_CHECK(cublasCreate(&cublas_));
+  PTT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));  // first: it resets the workspace
   cublas_workspace_ = DeviceBuffer<unsigned char>(kCublasWorkspace);
   PTT_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.get(), kCublasWorkspace));
-  PTT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   params_ = DeviceBuffer<float>(n);
   grads_ = DeviceBuffer<float>(n);
   state_ = DeviceBuffer<float>(options_.optimizer == "adam" ? 2 * n : n);
@@ -74,6 +77,7 @@ DeviceTrainer::DeviceTrainer(const ParamLayout& layout, int max_batch, DeviceOpt
   step_ = DeviceBuffer<int>(1);
   loss_sum_ = DeviceBuffer<double>(1);
   correct_ = DeviceBuffer<unsigned>(1);
+  PTT_CUDA_CHECK(cudaDeviceSynchronize());  // the memset above ran on the default stream
 }
 
 DeviceTrainer::~DeviceTrainer() {
@@ -116,11 +120,11 @@ void DeviceTrainer::start_epoch(std::span<const std::uint32_t> order, std::span<
     hyper_ = DeviceBuffer<StepHyper>(hyper.size());
   }
   synchronize();  // the previous epoch's steps may still read these buffers
-  order_.upload(order);
   PTT_CUDA_CHECK(cudaMemcpy(hyper_.get(), hyper.data(), hyper.size_bytes(), cudaMemcpyHostToDevice));
+  PTT_CUDA_CHECK(cudaMemset(loss_sum_.get(), 0, sizeof(double)));
+  PTT_CUDA_CHECK(cudaMemset(correct_.get(), 0, sizeof(unsigned)));
+  order_.upload(order);  // (waits for the device: every copy above has landed)
   step_.upload(std::span<const int>(&first_batch, 1));
-  PTT_CUDA_CHECK(cudaMemsetAsync(loss_sum_.get(), 0, sizeof(double), stream_));
-  PTT_CUDA_CHECK(cudaMemsetAsync(correct_.get(), 0, sizeof(unsigned), stream_));
   samples_ = 0;
 }
 

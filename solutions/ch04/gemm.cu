@@ -185,7 +185,11 @@ void gemm_cublas(const GemmProblem& p, cudaStream_t stream, cublasHandle_t h, bo
   const float one = 1.0f, zero = 0.0f;
   const cublasOperation_t opA = p.A.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t opB = p.B.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
-  PTT_CUBLAS_CHECK(cublasSetStream(h, stream));
+  // cublasSetStream also resets a workspace given with cublasSetWorkspace (the trainer gives one so
+  // that graph capture never allocates): only switch when the stream really changes.
+  cudaStream_t current = nullptr;
+  PTT_CUBLAS_CHECK(cublasGetStream(h, &current));
+  if (current != stream) PTT_CUBLAS_CHECK(cublasSetStream(h, stream));
   if (!tf32) {
     PTT_CUBLAS_CHECK(cublasSgemm(h, opB, opA, p.N, p.M, p.K, &one, p.B.data, p.B.ld, p.A.data, p.A.ld, &zero,
                                  p.C, p.ldc));

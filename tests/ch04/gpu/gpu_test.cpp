@@ -6,6 +6,7 @@
 // buffer is filled with NaN before the kernel runs, so an element the kernel forgets fails.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -73,6 +74,15 @@ TEST_P(GemmKernels, MatchCpuReference) {
   EXPECT_LT(ptt::test::relative_error(got, want), k == GemmKernel::CublasTf32 ? 1e-2 : kTol);
 }
 
+std::string gemm_case_name(const ::testing::TestParamInfo<GemmCase>& info) {  // e.g. smem_37x53x29_At_B
+  std::string kernel = std::get<0>(info.param);
+  std::replace(kernel.begin(), kernel.end(), '-', '_');
+  const auto shape = std::get<1>(info.param);
+  return kernel + "_" + std::to_string(std::get<0>(shape)) + "x" + std::to_string(std::get<1>(shape)) + "x" +
+         std::to_string(std::get<2>(shape)) + (std::get<2>(info.param) ? "_At" : "_A") +
+         (std::get<3>(info.param) ? "_Bt" : "_B");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AllKernels, GemmKernels,
     ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d", "vectorized", "cublas",
@@ -80,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(std::make_tuple(1000, 777, 333), std::make_tuple(37, 53, 29),
                                          std::make_tuple(128, 10, 256), std::make_tuple(10, 784, 128),
                                          std::make_tuple(1, 1, 1), std::make_tuple(256, 256, 256)),
-                       ::testing::Bool(), ::testing::Bool()));
+                       ::testing::Bool(), ::testing::Bool()),
+    gemm_case_name);
 
 // ---- the training kernels --------------------------------------------------------------------
 
@@ -250,10 +261,15 @@ TEST_P(DeviceStep, MatchesChapter01) {
   EXPECT_EQ(gpu.sums().samples, 168u);
 }
 
+std::string step_case_name(const ::testing::TestParamInfo<StepCase>& info) {
+  return std::get<0>(info.param) + (std::get<1>(info.param) ? "_graph" : "_eager");
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryBackend, DeviceStep,
                          ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d", "vectorized",
                                                               "cublas"),
-                                            ::testing::Bool()));
+                                            ::testing::Bool()),
+                         step_case_name);
 
 // A few epochs on a synthetic set: the GPU reaches the accuracy chapter 01 reaches with the same
 // configuration, within 0.01 (the runs differ only by floating-point rounding).
