@@ -9,6 +9,7 @@
 // Chapter 01's flat buffer still exists: the shards are scattered from it at the start and
 // gathered into it for evaluation, checksums and checkpoints.
 #include <Eigen/Core>
+#include <cmath>
 #include <iostream>
 #include <optional>
 
@@ -109,8 +110,10 @@ int main(int argc, char** argv) {
           auto t = phases.scope(ptt::Phase::Forward);
           loss = parallel->forward_backward(x, y);
         }
-        parallel->gather_grads(model.grads);  // to name a diverging layer as chapter 01 does
-        ptt::check_finite(loss, model.layout, model.grads, steps + 1, epoch, checkpoints);  // NaN/Inf stop here
+        if (!std::isfinite(loss) || !parallel->grads_finite()) {  // NaN/Inf stop here
+          parallel->gather_grads(model.grads);  // chapter 01's buffer, to name the layer
+          ptt::check_finite(loss, model.layout, model.grads, steps + 1, epoch, checkpoints);
+        }
         {
           auto t = phases.scope(ptt::Phase::Update);
           parallel->update(lr);  // [ch05] each worker updates what it owns

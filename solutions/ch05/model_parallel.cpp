@@ -1,5 +1,7 @@
 #include "model_parallel.hpp"
 
+#include <cmath>
+
 #include "ptt/error.hpp"
 
 namespace ptt::ch05 {
@@ -29,6 +31,13 @@ void ModelParallel::gather_grads(std::span<float> full) const {
   PTT_CHECK(full.size() == full_size_, "gather_grads: buffer does not match the model");
   for (const Worker& w : workers_)
     for (std::size_t i = 0; i < w.grads.size(); ++i) full[w.to_full[i]] = w.grads[i];
+}
+
+bool ModelParallel::grads_finite() const {
+  for (const Worker& w : workers_)
+    for (float g : w.grads)
+      if (!std::isfinite(g)) return false;
+  return true;
 }
 
 void ModelParallel::scatter_params(std::span<const float> full) {

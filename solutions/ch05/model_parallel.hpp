@@ -52,6 +52,8 @@ class ModelParallel {
   /// Chapter 01's buffer from the shards (replicated parts are equal on every worker).
   void gather_params(std::span<float> full) const;
   void gather_grads(std::span<float> full) const;
+  /// True when every worker's gradients are finite (a scan, no copy: the common case is cheap).
+  bool grads_finite() const;
   /// The shards from chapter 01's buffer.
   void scatter_params(std::span<const float> full);
   /// Optimizer state and step count to / from an optimizer of the whole model (checkpoints).
