@@ -103,8 +103,8 @@ __device__ inline void load4(const float* S, int ld, int rows, int cols, int sr,
 
 template <bool kVec>
 __global__ void __launch_bounds__(kBlockThreads) gemm_blocktile(GemmProblem p) {
-  __shared__ alignas(16) float As[BK][BM];  // op(A) tile, stored k-major: As[k][m]
-  __shared__ alignas(16) float Bs[BK][BN];  // op(B) tile: Bs[k][n]
+  __shared__ __align__(16) float As[BK][BM];  // op(A) tile, stored k-major: As[k][m]
+  __shared__ __align__(16) float Bs[BK][BN];  // op(B) tile: Bs[k][n]
   const int tid = static_cast<int>(threadIdx.x);
   const int bm = static_cast<int>(blockIdx.y) * BM, bn = static_cast<int>(blockIdx.x) * BN;
   const int tr = tid / (BN / TN), tc = tid % (BN / TN);  // this thread's TM x TN block of the tile
