@@ -103,7 +103,7 @@ def main():
         print()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "repeats": repeats, "throughput": rows, "bubble": bubble}, f, indent=1)
+            json.dump({"machine": info, "quick": args.quick, "repeats": repeats, "throughput": rows, "bubble": bubble}, f, indent=1)
         print(f"wrote {args.json}")
 
 

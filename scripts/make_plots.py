@@ -3,14 +3,17 @@
 
     /usr/bin/python3 scripts/make_plots.py [--build build/release] [--out docs/images]
 
-Reads what `./tutorial bench` writes (scripts/bench_ch01.py, bench_ch02.py, bench_ch03.py with
---json) and writes PNGs that docs/pages/results.md shows:
+Reads what `./tutorial bench` writes (scripts/bench_ch01.py, bench_ch02.py, bench_ch03.py, bench_ch05.py
+with --json) and writes PNGs that docs/pages/results.md shows:
 
     ch01_vs_pytorch.png     samples/s of chapter 01 next to PyTorch, per MLP (median, min-max)
     ch02_speedup.png        chapter 02's speedup over its own 1-thread run vs threads, with
                             Amdahl's prediction from the measured serial fraction
     ch03_scaling.png        chapter 03's samples/s per ranks x threads and allreduce, vs ch01
     ch03_allreduce.png      allreduce time by size: MPI_Allreduce, our ring, the alpha-beta model
+    ch05_bubble.png         chapter 05's pipeline bubble vs micro-batches for p = 2..4, GPipe and
+                            1F1B, measured on balanced synthetic stages and on the real MLP, next
+                            to (p-1)/(m+p-1)
     training_curves.png     train loss and test accuracy per epoch of every chapter, from the
                             tour's --metrics files (build/release/tour/run*.jsonl, ./tutorial run)
 
@@ -162,6 +165,29 @@ def ch03_allreduce(data, source, path):
     save(fig, path)
 
 
+def ch05_bubble(data, source, path):
+    rows = data["bubble"]["rows"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    fig.subplots_adjust(bottom=0.24, top=0.86, wspace=0.08)
+    for ax, kind, title in ((axes[0], "synthetic", "balanced synthetic stages"), (axes[1], "mlp", "the real MLP")):
+        ps = sorted({r["p"] for r in rows if r["kind"] == kind})
+        for i, p in enumerate(ps):
+            cells = sorted((r for r in rows if r["kind"] == kind and r["p"] == p), key=lambda r: r["m"])
+            ms = [r["m"] for r in cells]
+            color = f"C{i}"
+            ax.plot(ms, [r["predicted"] for r in cells], "--", color=color, linewidth=1)
+            ax.plot(ms, [r["gpipe"] for r in cells], "o", color=color, markerfacecolor="none", label=f"p={p} GPipe")
+            ax.plot(ms, [r["1f1b"] for r in cells], "x", color=color, label=f"p={p} 1F1B")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("micro-batches m")
+        ax.set_title(title)
+    axes[0].set_ylabel("bubble (idle share of stage time)")
+    axes[0].legend(fontsize=7.5, ncol=2)
+    fig.suptitle("Chapter 05: pipeline bubble, measured (markers) vs (p-1)/(m+p-1) (dashed)")
+    stamp(fig, data, source)
+    save(fig, path)
+
+
 def placeholder(path, title, how):
     """A plot that says it has no data yet (only when no committed plot exists)."""
     fig = plt.figure(figsize=(7.5, 2.2))
@@ -180,6 +206,8 @@ PLOTS = [
      "run ./tutorial bench 03, then scripts/make_plots.py"),
     ("ch03_allreduce.png", "bench_ch03.json", ["allreduce"], ch03_allreduce,
      "run ./tutorial bench 03, then scripts/make_plots.py"),
+    ("ch05_bubble.png", "bench_ch05.json", ["bubble"], ch05_bubble,
+     "run ./tutorial bench 05, then scripts/make_plots.py"),
 ]
 
 

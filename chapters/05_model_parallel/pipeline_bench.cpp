@@ -3,8 +3,9 @@
 //   1. Balanced synthetic stages: every forward takes --forward-ms, every backward twice that
 //      (the usual ratio), spent sleeping, like a stage whose work runs on its own device. This
 //      measures the SCHEDULE alone, for p = 2..4 and m = 1..16, independent of this machine's cores.
-//   2. The real MLP (--hidden, default 512,512,512: four layers) split into p stages: the same
-//      table with real compute. With more stages than cores the stages also compete for cores.
+//   2. The real MLP (--hidden, default 784,784,784,784: five layers, four of equal cost, so that
+//      2 and 4 stages balance) split into p stages: the same table with real compute. With more
+//      stages than cores, the stages also compete for the cores.
 //   3. Peak stored activations per stage, GPipe against 1F1B.
 // Each cell is the median over --repeats steps (after one warm-up step), with the min-max spread.
 // --json FILE writes every cell for docs/plots.
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 05 benchmark: pipeline bubble and activation memory against theory."};
     double forward_ms = 1.0;
     int repeats = 5, batch = 256, max_stages = 4;
-    std::vector<int> hidden{512, 512, 512}, micros{1, 2, 4, 8, 16};
+    std::vector<int> hidden{784, 784, 784, 784}, micros{1, 2, 4, 8, 16};
     std::string json_path, data_dir = ptt::default_data_dir();
     app.add_option("--forward-ms", forward_ms, "synthetic stage: milliseconds per forward (backward: twice)")->capture_default_str();
     app.add_option("--repeats", repeats, "timed steps per cell (median reported)")->capture_default_str();

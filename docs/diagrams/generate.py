@@ -97,7 +97,7 @@ def pipeline_schedule():
                 else:
                     continue
                 t = max(free[s], ready)
-                grid[s][t] = f"{kind}{j + 1}"
+                grid[s][t] = f"{kind}{j}"
                 done[(kind, s, j)] = t + 1
                 free[s] = t + 1
                 pending[s].pop(0)
@@ -114,7 +114,8 @@ def pipeline_schedule():
                 best = max(best, live)
             peak.append(best)
         return [row[:T] for row in grid], T, peak
-    gpipe = [[("F", j) for j in range(M)] + [("B", j) for j in range(M)] for s in range(P)]
+    # The same orders as solutions/ch05/schedule.cpp (GPipe's backwards last micro-batch first).
+    gpipe = [[("F", j) for j in range(M)] + [("B", j) for j in reversed(range(M))] for s in range(P)]
     def one_f_one_b(s):
         w = min(P - s - 1, M)
         o = [("F", j) for j in range(w)]

@@ -55,9 +55,14 @@ struct PipelineRun {
   std::vector<int> peak_stored;  ///< per stage: most micro-batches whose activations were held at once
 };
 
-/// @brief Runs one mini-batch through @p stages (one thread each) in @p schedule's order.
-/// @param timeline records (stage, micro-batch, F/B, start, end) for step @p step when enabled.
+/// @brief Runs one mini-batch through the stages (one thread each) in the schedule's order.
+/// @param stages   what each stage computes, stage 0 first.
+/// @param micro    m, the number of micro-batches.
+/// @param schedule GPipe or 1F1B: every stage's order comes from make_schedule().
+/// @param timeline records (stage, micro-batch, F/B, start, end) when enabled.
+/// @param step     the step number the events are tagged with.
 /// @param timeout  how long a stage waits for a message before declaring the pipeline stuck.
+/// @return the peak number of micro-batches whose activations each stage held.
 /// @throws the first stage's exception (the other stages are woken and stopped); ChannelError
 ///         when a message does not come in time; std::logic_error for a malformed schedule.
 PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule schedule, Timeline& timeline,

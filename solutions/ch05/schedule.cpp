@@ -13,6 +13,7 @@ std::vector<Op> gpipe_schedule(int /*stage*/, int /*stages*/, int micro) {
   return ops;
 }
 
+//! [one_f_one_b]
 std::vector<Op> one_f_one_b_schedule(int stage, int stages, int micro) {
   std::vector<Op> ops;
   // Warm-up: stage s must have sent p-1-s micro-batches downstream before the first gradient can
@@ -29,5 +30,6 @@ std::vector<Op> one_f_one_b_schedule(int stage, int stages, int micro) {
   while (next_backward < micro) ops.push_back({false, next_backward++});
   return ops;
 }
+//! [one_f_one_b]
 
 }  // namespace ptt::ch05

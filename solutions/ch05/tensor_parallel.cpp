@@ -112,6 +112,7 @@ float TensorParallelMlp::forward_backward(ConstMatrixRef X, std::span<const std:
         const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
         Matrix& out = ws.acts[i + 1];
         const double t0 = timeline_.now_us();
+        //! [row_parallel_forward]
         if (splits_[i] == Split::Rows) {
           out.noalias() = ws.acts[i] * layer.W.transpose();  // my partial product P_k
           timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
@@ -121,6 +122,7 @@ float TensorParallelMlp::forward_backward(ConstMatrixRef X, std::span<const std:
           linear_forward(ws.acts[i], layer.W, layer.b, out);  // Columns: my slice; Replicated: all
           timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
         }
+        //! [row_parallel_forward]
         if (l + 1 < L) relu_forward(out);
       }
       // Loss: the logits are replicated, so every worker computes the same loss and gradient.
