@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
     const int max_real = std::min(max_stages, layout.num_layers());
     std::printf("\n2) the real MLP %s, batch %d (stages balanced by multiply-adds; %u cores here)\n",
                 sizes_text.c_str(), batch, std::thread::hardware_concurrency());
-    std::printf("%3s %4s %9s %22s %22s %14s %14s\n", "p", "m", "predicted", "GPipe", "1F1B", "GPipe peak", "1F1B peak");
+    std::printf("%3s %4s %9s %22s %22s %14s %14s %9s %9s\n", "p", "m", "predicted", "GPipe", "1F1B", "GPipe peak",
+                "1F1B peak", "GPipe MB", "1F1B MB");
     for (int p = 2; p <= max_real; ++p)
       for (int m : micros) {
         Cell cells[2];
@@ -171,17 +172,18 @@ int main(int argc, char** argv) {
           for (int x : v) s += (s.empty() ? "" : "/") + std::to_string(x);
           return s;
         };
-        std::printf("%3d %4d %9s %22s %22s %14s %14s\n", p, m, pct(pred).c_str(), cell_text(cells[0]).c_str(),
-                    cell_text(cells[1]).c_str(), peak_text(peaks[0]).c_str(), peak_text(peaks[1]).c_str());
-        double mb[2] = {0, 0};
+        double mb[2] = {0, 0};  // the largest stage's stored activations
         for (int k = 0; k < 2; ++k)
           for (std::size_t f : floats[k]) mb[k] = std::max(mb[k], 4.0 * static_cast<double>(f) / 1e6);
+        std::printf("%3d %4d %9s %22s %22s %14s %14s %9.1f %9.1f\n", p, m, pct(pred).c_str(), cell_text(cells[0]).c_str(),
+                    cell_text(cells[1]).c_str(), peak_text(peaks[0]).c_str(), peak_text(peaks[1]).c_str(), mb[0], mb[1]);
         rows.push_back({{"kind", "mlp"}, {"p", p}, {"m", m}, {"predicted", pred}, {"gpipe", cells[0].median},
                         {"gpipe_min", cells[0].lo}, {"gpipe_max", cells[0].hi}, {"1f1b", cells[1].median},
                         {"1f1b_min", cells[1].lo}, {"1f1b_max", cells[1].hi}, {"gpipe_peak", peaks[0]},
                         {"1f1b_peak", peaks[1]}, {"gpipe_peak_mb", mb[0]}, {"1f1b_peak_mb", mb[1]}});
       }
-    std::printf("(peak: micro-batches whose activations each stage held at once, stage 0/1/...)\n");
+    std::printf("(peak: micro-batches whose activations each stage held at once, stage 0/1/...;\n"
+                " MB: the activations the fullest stage held at its peak)\n");
     if (json.enabled()) {
       json.write({{"bench", "ch05_pipeline"}, {"forward_ms", forward_ms}, {"repeats", repeats}, {"batch", batch},
                   {"sizes", sizes}, {"rows", rows}});
