@@ -50,8 +50,8 @@ double rel_error(const std::vector<float>& c, const ptt::Matrix& ref) {
 }
 
 /// One shape: inputs, the CPU reference, then every requested kernel validated and timed.
-void run_shape(int m, int n, int k, const std::vector<GemmKernel>& kernels, int repeats, cublasHandle_t cublas,
-               std::vector<Result>& results) {
+void run_shape(int m, int n, int k, const std::vector<GemmKernel>& kernels, int repeats,
+               cublasHandle_t cublas, std::vector<Result>& results) {
   auto rng = ptt::make_rng(1, ptt::RngPurpose::Test, static_cast<std::uint64_t>(m) * 131 + n * 7 + k);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   ptt::Matrix A(m, k), B(k, n);
@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
     app.add_option("--m", m, "rows of C")->check(CLI::Range(1, 1 << 20))->capture_default_str();
     app.add_option("--n", n, "columns of C")->check(CLI::Range(1, 1 << 20))->capture_default_str();
     app.add_option("--k", k, "the inner dimension")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-    app.add_option("--repeats", repeats, "timed runs per kernel (median)")->check(CLI::Range(1, 1 << 20))
+    app.add_option("--repeats", repeats, "timed runs per kernel (median)")
+        ->check(CLI::Range(1, 1 << 20))
         ->capture_default_str();
     app.add_flag("--sweep", sweep, "every kernel at 1024, 2048 and 4096 (the default without --kernel)");
     app.add_option("--json", json_path, "also write the results as JSON");
@@ -154,17 +155,24 @@ int main(int argc, char** argv) {
         if (c.m == r.m && c.n == r.n && c.k == r.k && c.kernel == "cublas") cublas_gflops = c.gflops;
       const std::string shape = std::to_string(r.m) + "x" + std::to_string(r.n) + "x" + std::to_string(r.k);
       if (!r.valid) {
-        std::printf("| %s | %s | FAILED validation | | | %.2e |\n", shape.c_str(), r.kernel.c_str(), r.rel_error);
+        std::printf("| %s | %s | FAILED validation | | | %.2e |\n", shape.c_str(), r.kernel.c_str(),
+                    r.rel_error);
         all_valid = false;
       } else if (cublas_gflops > 0) {
-        std::printf("| %s | %s | %.3f | %.0f | %.1f%% | %.1e |\n", shape.c_str(), r.kernel.c_str(), r.ms, r.gflops,
-                    100.0 * r.gflops / cublas_gflops, r.rel_error);
+        std::printf("| %s | %s | %.3f | %.0f | %.1f%% | %.1e |\n", shape.c_str(), r.kernel.c_str(), r.ms,
+                    r.gflops, 100.0 * r.gflops / cublas_gflops, r.rel_error);
       } else {
         std::printf("| %s | %s | %.3f | %.0f | | %.1e |\n", shape.c_str(), r.kernel.c_str(), r.ms, r.gflops,
                     r.rel_error);
       }
-      out.push_back({{"m", r.m}, {"n", r.n}, {"k", r.k}, {"kernel", r.kernel}, {"ms", r.ms}, {"gflops", r.gflops},
-                     {"rel_error", r.rel_error}, {"valid", r.valid}});
+      out.push_back({{"m", r.m},
+                     {"n", r.n},
+                     {"k", r.k},
+                     {"kernel", r.kernel},
+                     {"ms", r.ms},
+                     {"gflops", r.gflops},
+                     {"rel_error", r.rel_error},
+                     {"valid", r.valid}});
     }
     if (!json_path.empty()) {
       std::ofstream f(json_path);

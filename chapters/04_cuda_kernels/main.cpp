@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
         ++steps;
         if (steps % kReadEvery == 0 && !cfg.no_progress) {
           const ptt::EpochStats sums = gpu.sums();  // waits for the device
-          bar.update(b + 1, (before.loss_sum + sums.loss_sum) / static_cast<double>(before.samples + sums.samples));
+          bar.update(b + 1,
+                     (before.loss_sum + sums.loss_sum) / static_cast<double>(before.samples + sums.samples));
         }
         if (checkpoints.due(steps)) {
           gpu.download_params(model.params, optimizer->state());
@@ -118,13 +119,15 @@ int main(int argc, char** argv) {
       // GPU: parameters back to the host, the divergence guard, then chapter 01's evaluation.
       gpu.download_params(model.params, optimizer->state(), model.grads);
       optimizer->set_steps_taken(steps);
-      ptt::check_finite(static_cast<float>(train.loss()), model.layout, model.grads, steps, epoch, checkpoints);
+      ptt::check_finite(static_cast<float>(train.loss()), model.layout, model.grads, steps, epoch,
+                        checkpoints);
       test = ptt::evaluate(model.layout, model.params, data.test, data.classes);
       report.epoch(epoch, train, test, train_seconds, epoch_clock.seconds(), sums.samples);
       // An epoch cut short by --max-steps resumes where it stopped; a complete one at the next.
       const bool complete = b == sampler.num_batches();
-      checkpoints.save(model.layout, model.params, *optimizer,
-                       {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? ptt::EpochStats{} : train});
+      checkpoints.save(
+          model.layout, model.params, *optimizer,
+          {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? ptt::EpochStats{} : train});
     }
     report.finish(test, steps, model.params, phases, run_clock.seconds());
     return 0;

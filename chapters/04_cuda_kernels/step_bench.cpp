@@ -67,8 +67,12 @@ int main(int argc, char** argv) {
     app.add_option("--hidden", hidden, "one network (e.g. 256,128); default: the standard table");
     app.add_option("--batch-size", batch, "its batch size")->check(CLI::Range(1, 1 << 20));
     app.add_option("--gemm", gemms, "comma-separated GEMM kernels")->capture_default_str();
-    app.add_option("--steps", steps, "steps per timed run")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-    app.add_option("--repeats", repeats, "timed runs (median)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+    app.add_option("--steps", steps, "steps per timed run")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    app.add_option("--repeats", repeats, "timed runs (median)")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
     app.add_option("--json", json_path, "also write the results as JSON");
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;
     std::vector<Config> configs;
@@ -97,10 +101,11 @@ int main(int argc, char** argv) {
         const double eager = ms_per_step(c, k, false, steps, repeats);
         const double graph = ms_per_step(c, k, true, steps, repeats);
         const std::string name = ptt::cuda::gemm_kernel_name(k);
-        std::printf("| %s | %d | %s | %.3f | %.3f | %.2fx |\n", net.c_str(), c.batch, name.c_str(), eager, graph,
-                    eager / graph);
+        std::printf("| %s | %d | %s | %.3f | %.3f | %.2fx |\n", net.c_str(), c.batch, name.c_str(), eager,
+                    graph, eager / graph);
         std::fflush(stdout);
-        out.push_back({{"network", net}, {"batch", c.batch}, {"gemm", name}, {"eager_ms", eager}, {"graph_ms", graph}});
+        out.push_back(
+            {{"network", net}, {"batch", c.batch}, {"gemm", name}, {"eager_ms", eager}, {"graph_ms", graph}});
       }
     }
     if (!json_path.empty()) {

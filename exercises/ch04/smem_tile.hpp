@@ -1,4 +1,5 @@
-// smem_tile.hpp — EXERCISE (chapter 04): the two phases of one thread in the shared-memory tiled GEMM (kernel v3).
+// smem_tile.hpp — EXERCISE (chapter 04): the two phases of one thread in the shared-memory tiled GEMM (kernel
+// v3).
 //
 // A block of kTile x kTile threads computes a kTile x kTile tile of C. For each k-tile:
 //   phase 1  every thread copies ONE element of A's tile and ONE of B's tile into shared memory
@@ -36,7 +37,8 @@ PTT_HD inline void smem_load_tiles(const GemmProblem& p, int block_row, int bloc
 
 /// @brief Phase 2: thread (tx, ty) adds the tile's contribution sum_k As[ty][k] * Bs[k][tx] to @p acc.
 /// @return the new accumulator.
-PTT_HD inline float smem_accumulate(int tx, int ty, const float (*As)[kTile], const float (*Bs)[kTile], float acc) {
+PTT_HD inline float smem_accumulate(int tx, int ty, const float (*As)[kTile], const float (*Bs)[kTile],
+                                    float acc) {
   // TODO(04.2): add this thread's dot product of row ty of As with column tx of Bs (kTile terms).
   static_cast<void>(tx), static_cast<void>(ty), static_cast<void>(As), static_cast<void>(Bs);
   return acc;

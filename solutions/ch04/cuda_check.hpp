@@ -49,11 +49,13 @@ inline const char* hint_for(cudaError_t e) {
 /// @brief Throws for a failed cuBLAS call.
 [[noreturn]] inline void fail(cublasStatus_t s, const char* call, const char* file, int line) {
   const char* hint = s == CUBLAS_STATUS_NOT_INITIALIZED ? "cublasCreate failed: is a GPU visible?"
-                     : s == CUBLAS_STATUS_INVALID_VALUE ? "a size or leading dimension is wrong (row-major vs column-major?)"
-                     : s == CUBLAS_STATUS_ALLOC_FAILED  ? "out of GPU memory"
-                                                        : "see the cuBLAS documentation for this status";
-  throw std::runtime_error(std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
-                           cublasGetStatusName(s) + ": " + cublasGetStatusString(s) + " (hint: " + hint + ")");
+                     : s == CUBLAS_STATUS_INVALID_VALUE
+                         ? "a size or leading dimension is wrong (row-major vs column-major?)"
+                     : s == CUBLAS_STATUS_ALLOC_FAILED ? "out of GPU memory"
+                                                       : "see the cuBLAS documentation for this status";
+  throw std::runtime_error(std::string(file) + ":" + std::to_string(line) + ": " + call +
+                           " failed: " + cublasGetStatusName(s) + ": " + cublasGetStatusString(s) +
+                           " (hint: " + hint + ")");
 }
 
 /// @brief Checks that a CUDA device is usable; throws InputError "no CUDA device ..." otherwise.
@@ -79,18 +81,17 @@ inline bool device_available() {
 }  // namespace ptt::cuda
 
 /// Checks a CUDA runtime call: throws with file:line, the call, the error and a hint.
-#define PTT_CUDA_CHECK(call)                                                           \
-  do {                                                                                 \
-    const cudaError_t ptt_cuda_e_ = (call);                                            \
+#define PTT_CUDA_CHECK(call)                                                                   \
+  do {                                                                                         \
+    const cudaError_t ptt_cuda_e_ = (call);                                                    \
     if (ptt_cuda_e_ != cudaSuccess) ::ptt::cuda::fail(ptt_cuda_e_, #call, __FILE__, __LINE__); \
   } while (0)
 
 /// Checks a cuBLAS call.
-#define PTT_CUBLAS_CHECK(call)                                                         \
-  do {                                                                                 \
-    const cublasStatus_t ptt_cublas_s_ = (call);                                       \
-    if (ptt_cublas_s_ != CUBLAS_STATUS_SUCCESS)                                        \
-      ::ptt::cuda::fail(ptt_cublas_s_, #call, __FILE__, __LINE__);                     \
+#define PTT_CUBLAS_CHECK(call)                                                                               \
+  do {                                                                                                       \
+    const cublasStatus_t ptt_cublas_s_ = (call);                                                             \
+    if (ptt_cublas_s_ != CUBLAS_STATUS_SUCCESS) ::ptt::cuda::fail(ptt_cublas_s_, #call, __FILE__, __LINE__); \
   } while (0)
 
 /// After every kernel launch: a bad configuration is reported here, at the launch that caused it.

@@ -137,24 +137,30 @@ void DeviceTrainer::enqueue_step(int rows) {
   // Forward: z = a W^T (GEMM), then a = ReLU(z + b) (fused; no ReLU on the logits).
   for (int l = 0; l < L; ++l) {
     const LayerSlot& s = layout_.layer(l);
-    const GemmProblem p{rows, s.out, s.in, {acts_[l].get(), s.in, false}, {P + s.weight, s.in, true},
-                        acts_[l + 1].get(), s.out};
+    const GemmProblem p{
+        rows, s.out, s.in, {acts_[l].get(), s.in, false}, {P + s.weight, s.in, true}, acts_[l + 1].get(),
+        s.out};
     gemm(options_.gemm, p, stream_, cublas_);
     bias_activation(acts_[l + 1].get(), P + s.bias, rows, s.out, l + 1 < L, stream_);
   }
   // Loss and dL/dlogits, fused; the loss and accuracy are summed on the device.
-  softmax_cross_entropy(acts_[L].get(), y_.get(), rows, layout_.outputs(), delta_[L - 1].get(), loss_sum_.get(),
-                        correct_.get(), stream_);
+  softmax_cross_entropy(acts_[L].get(), y_.get(), rows, layout_.outputs(), delta_[L - 1].get(),
+                        loss_sum_.get(), correct_.get(), stream_);
   // Backward: dW = delta^T a, db = column sums of delta, delta_below = (delta W) * 1[a > 0].
   for (int l = L - 1; l >= 0; --l) {
     const LayerSlot& s = layout_.layer(l);
-    const GemmProblem dW{s.out, s.in, rows, {delta_[l].get(), s.out, true}, {acts_[l].get(), s.in, false},
-                         G + s.weight, s.in};
+    const GemmProblem dW{
+        s.out, s.in, rows, {delta_[l].get(), s.out, true}, {acts_[l].get(), s.in, false}, G + s.weight, s.in};
     gemm(options_.gemm, dW, stream_, cublas_);
     bias_gradient(delta_[l].get(), rows, s.out, G + s.bias, stream_);
     if (l > 0) {
-      const GemmProblem dX{rows, s.in, s.out, {delta_[l].get(), s.out, false}, {P + s.weight, s.in, false},
-                           delta_[l - 1].get(), s.in};
+      const GemmProblem dX{rows,
+                           s.in,
+                           s.out,
+                           {delta_[l].get(), s.out, false},
+                           {P + s.weight, s.in, false},
+                           delta_[l - 1].get(),
+                           s.in};
       gemm(options_.gemm, dX, stream_, cublas_);
       relu_backward(acts_[l].get(), delta_[l - 1].get(), static_cast<std::size_t>(rows) * s.in, stream_);
     }

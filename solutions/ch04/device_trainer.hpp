@@ -77,7 +77,8 @@ class DeviceTrainer {
   /// @brief Starts an epoch: uploads its sample order and one StepHyper per batch of the epoch,
   /// sets the step counter to @p first_batch (> 0 in an epoch resumed from a checkpoint) and
   /// zeroes the loss/accuracy sums.
-  void start_epoch(std::span<const std::uint32_t> order, std::span<const StepHyper> hyper, int first_batch = 0);
+  void start_epoch(std::span<const std::uint32_t> order, std::span<const StepHyper> hyper,
+                   int first_batch = 0);
   /// @brief Enqueues the epoch's next step on a batch of @p rows samples (graph or eager). Does
   /// not wait for the device.
   void step(int rows);

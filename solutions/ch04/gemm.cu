@@ -27,11 +27,11 @@
 // removes the re-reads. The README works through the numbers.
 #include <cstddef>
 #include <cstdint>
+#include <smem_tile.hpp>  // angle brackets: the exercise build puts exercises/ch04 first
 #include <vector>
 
 #include "cuda_check.hpp"
 #include "gemm.hpp"
-#include <smem_tile.hpp>  // angle brackets: the exercise build puts exercises/ch04 first
 
 namespace ptt::cuda {
 namespace {
@@ -167,7 +167,8 @@ __global__ void __launch_bounds__(kBlockThreads) gemm_blocktile(GemmProblem p) {
     for (int j = 0; j < TN; j += 4) {
       const int col = bn + tc * TN + j;
       if (kVec && col + 3 < p.N && (reinterpret_cast<std::uintptr_t>(crow + col) & 15u) == 0) {
-        *reinterpret_cast<float4*>(crow + col) = make_float4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+        *reinterpret_cast<float4*>(crow + col) =
+            make_float4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
       } else {
         for (int jj = 0; jj < 4 && col + jj < p.N; ++jj) crow[col + jj] = acc[i][j + jj];
       }
@@ -191,8 +192,8 @@ void gemm_cublas(const GemmProblem& p, cudaStream_t stream, cublasHandle_t h, bo
   PTT_CUBLAS_CHECK(cublasGetStream(h, &current));
   if (current != stream) PTT_CUBLAS_CHECK(cublasSetStream(h, stream));
   if (!tf32) {
-    PTT_CUBLAS_CHECK(cublasSgemm(h, opB, opA, p.N, p.M, p.K, &one, p.B.data, p.B.ld, p.A.data, p.A.ld, &zero,
-                                 p.C, p.ldc));
+    PTT_CUBLAS_CHECK(
+        cublasSgemm(h, opB, opA, p.N, p.M, p.K, &one, p.B.data, p.B.ld, p.A.data, p.A.ld, &zero, p.C, p.ldc));
   } else {
     PTT_CUBLAS_CHECK(cublasGemmEx(h, opB, opA, p.N, p.M, p.K, &one, p.B.data, CUDA_R_32F, p.B.ld, p.A.data,
                                   CUDA_R_32F, p.A.ld, &zero, p.C, CUDA_R_32F, p.ldc,
@@ -211,14 +212,15 @@ void gemm_reference(const GemmProblem& p) {
   for (int i = 0; i < p.M; ++i)
     for (int j = 0; j < p.N; ++j) {
       double acc = 0.0;
-      for (int k = 0; k < p.K; ++k) acc += static_cast<double>(p.A.at(i, k)) * static_cast<double>(p.B.at(k, j));
+      for (int k = 0; k < p.K; ++k)
+        acc += static_cast<double>(p.A.at(i, k)) * static_cast<double>(p.B.at(k, j));
       p.C[static_cast<std::size_t>(i) * p.ldc + j] = static_cast<float>(acc);
     }
 }
 
 const std::vector<std::string>& gemm_kernel_names() {
-  static const std::vector<std::string> names{"naive", "coalesced", "smem", "blocked2d",
-                                              "vectorized", "cublas", "cublas-tf32"};
+  static const std::vector<std::string> names{"naive",      "coalesced", "smem",       "blocked2d",
+                                              "vectorized", "cublas",    "cublas-tf32"};
   return names;
 }
 

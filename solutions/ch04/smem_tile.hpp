@@ -36,7 +36,8 @@ PTT_HD inline void smem_load_tiles(const GemmProblem& p, int block_row, int bloc
 
 /// @brief Phase 2: thread (tx, ty) adds the tile's contribution sum_k As[ty][k] * Bs[k][tx] to @p acc.
 /// @return the new accumulator.
-PTT_HD inline float smem_accumulate(int tx, int ty, const float (*As)[kTile], const float (*Bs)[kTile], float acc) {
+PTT_HD inline float smem_accumulate(int tx, int ty, const float (*As)[kTile], const float (*Bs)[kTile],
+                                    float acc) {
   // As[ty][k] is the same address for the whole warp (a broadcast); Bs[k][tx] are 32 consecutive
   // words (32 banks): no bank conflicts.
   for (int k = 0; k < kTile; ++k) acc += As[ty][k] * Bs[k][tx];

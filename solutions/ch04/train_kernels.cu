@@ -35,14 +35,16 @@ __global__ void gather_kernel(const float* data_x, const std::uint8_t* data_y, i
 
 __global__ void bias_activation_kernel(float* Y, const float* b, int rows, int cols, bool relu) {
   const std::size_t n = static_cast<std::size_t>(rows) * cols;
-  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
     const float v = Y[i] + b[i % cols];
     Y[i] = relu ? (v > 0.0f ? v : 0.0f) : v;
   }
 }
 
 __global__ void relu_backward_kernel(const float* A, float* dA, std::size_t n) {
-  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
+  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
     if (!(A[i] > 0.0f)) dA[i] = 0.0f;
 }
 
@@ -86,20 +88,23 @@ __global__ void bias_gradient_kernel(const float* dY, int rows, int cols, float*
   const int col = static_cast<int>(blockIdx.x) * 32 + static_cast<int>(threadIdx.x);
   float s = 0.0f;
   if (col < cols)
-    for (int r = static_cast<int>(threadIdx.y); r < rows; r += 8) s += dY[static_cast<std::size_t>(r) * cols + col];
+    for (int r = static_cast<int>(threadIdx.y); r < rows; r += 8)
+      s += dY[static_cast<std::size_t>(r) * cols + col];
   part[threadIdx.y][threadIdx.x] = s;
   __syncthreads();
   for (int half = 4; half > 0; half /= 2) {
-    if (static_cast<int>(threadIdx.y) < half) part[threadIdx.y][threadIdx.x] += part[threadIdx.y + half][threadIdx.x];
+    if (static_cast<int>(threadIdx.y) < half)
+      part[threadIdx.y][threadIdx.x] += part[threadIdx.y + half][threadIdx.x];
     __syncthreads();
   }
   if (threadIdx.y == 0 && col < cols) db[col] = part[0][threadIdx.x];
 }
 
-__global__ void sgd_kernel(float* p, const float* g, float* v, std::size_t n, float mu, const StepHyper* hyper,
-                           const int* step) {
+__global__ void sgd_kernel(float* p, const float* g, float* v, std::size_t n, float mu,
+                           const StepHyper* hyper, const int* step) {
   const float lr = hyper[*step].lr;
-  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
     const float vi = __fadd_rn(__fmul_rn(mu, v[i]), g[i]);  // v = mu v + g
     v[i] = vi;
     p[i] = __fsub_rn(p[i], __fmul_rn(lr, vi));  // p = p - lr v
@@ -109,10 +114,12 @@ __global__ void sgd_kernel(float* p, const float* g, float* v, std::size_t n, fl
 __global__ void adam_kernel(float* p, const float* g, float* m, float* v, std::size_t n, float b1, float b2,
                             float eps, const StepHyper* hyper, const int* step) {
   const StepHyper h = hyper[*step];
-  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
     const float gi = g[i];
-    const float mi = __fadd_rn(__fmul_rn(b1, m[i]), __fmul_rn(1.0f - b1, gi));          // m = b1 m + (1-b1) g
-    const float vi = __fadd_rn(__fmul_rn(b2, v[i]), __fmul_rn(__fmul_rn(1.0f - b2, gi), gi));  // v = b2 v + (1-b2) g g
+    const float mi = __fadd_rn(__fmul_rn(b1, m[i]), __fmul_rn(1.0f - b1, gi));  // m = b1 m + (1-b1) g
+    const float vi =
+        __fadd_rn(__fmul_rn(b2, v[i]), __fmul_rn(__fmul_rn(1.0f - b2, gi), gi));  // v = b2 v + (1-b2) g g
     m[i] = mi;
     v[i] = vi;
     // p = p - lr (m / c1) / (sqrt(v / c2) + eps)
@@ -128,14 +135,14 @@ __global__ void advance_step_kernel(int* step) { ++*step; }
 void gather_batch(const float* data_x, const std::uint8_t* data_y, int features, const std::uint32_t* order,
                   const int* step, int batch, int rows, float* x, std::uint8_t* y, cudaStream_t stream) {
   if (rows <= 0) return;
-  gather_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(data_x, data_y, features, order, step, batch,
-                                                                       rows, x, y);
+  gather_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(data_x, data_y, features, order, step,
+                                                                      batch, rows, x, y);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void bias_activation(float* Y, const float* b, int rows, int cols, bool relu, cudaStream_t stream) {
-  bias_activation_kernel<<<grid_for(static_cast<std::size_t>(rows) * cols), kThreads, 0, stream>>>(Y, b, rows, cols,
-                                                                                                      relu);
+  bias_activation_kernel<<<grid_for(static_cast<std::size_t>(rows) * cols), kThreads, 0, stream>>>(
+      Y, b, rows, cols, relu);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
@@ -148,13 +155,14 @@ void softmax_cross_entropy(const float* logits, const std::uint8_t* labels, int 
                            float* dlogits, double* loss_sum, unsigned* correct, cudaStream_t stream) {
   if (rows <= 0) return;
   constexpr int kRowsPerBlock = kThreads / 32;
-  softmax_xent_kernel<<<static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock), kThreads, 0, stream>>>(
-      logits, labels, rows, classes, dlogits, loss_sum, correct);
+  softmax_xent_kernel<<<static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock), kThreads, 0,
+                        stream>>>(logits, labels, rows, classes, dlogits, loss_sum, correct);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void bias_gradient(const float* dY, int rows, int cols, float* db, cudaStream_t stream) {
-  bias_gradient_kernel<<<static_cast<unsigned>((cols + 31) / 32), dim3(32, 8), 0, stream>>>(dY, rows, cols, db);
+  bias_gradient_kernel<<<static_cast<unsigned>((cols + 31) / 32), dim3(32, 8), 0, stream>>>(dY, rows, cols,
+                                                                                            db);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
@@ -166,8 +174,8 @@ void sgd_update(float* params, const float* grads, float* velocity, std::size_t 
 
 void adam_update(float* params, const float* grads, float* moments, std::size_t n, float beta1, float beta2,
                  float eps, const StepHyper* hyper, const int* step, cudaStream_t stream) {
-  adam_kernel<<<grid_for(n), kThreads, 0, stream>>>(params, grads, moments, moments + n, n, beta1, beta2, eps, hyper,
-                                                     step);
+  adam_kernel<<<grid_for(n), kThreads, 0, stream>>>(params, grads, moments, moments + n, n, beta1, beta2, eps,
+                                                    hyper, step);
   PTT_CUDA_CHECK_LAUNCH();
 }
 

@@ -21,13 +21,22 @@ TEST_P(GemmReference, MatchesEigenInEveryLayout) {
   const ptt::Matrix a = ta ? ptt::test::random_matrix(K, M, 1) : ptt::test::random_matrix(M, K, 1);
   const ptt::Matrix b = tb ? ptt::test::random_matrix(N, K, 2) : ptt::test::random_matrix(K, N, 2);
   ptt::Matrix want(M, N);
-  if (ta && tb) want = a.transpose() * b.transpose();
-  else if (ta) want = a.transpose() * b;
-  else if (tb) want = a * b.transpose();
-  else want = a * b;
+  if (ta && tb)
+    want = a.transpose() * b.transpose();
+  else if (ta)
+    want = a.transpose() * b;
+  else if (tb)
+    want = a * b.transpose();
+  else
+    want = a * b;
   std::vector<float> got(static_cast<std::size_t>(M) * N, std::nanf(""));
-  ptt::cuda::gemm_reference({M, N, K, {a.data(), static_cast<int>(a.cols()), ta},
-                             {b.data(), static_cast<int>(b.cols()), tb}, got.data(), N});
+  ptt::cuda::gemm_reference({M,
+                             N,
+                             K,
+                             {a.data(), static_cast<int>(a.cols()), ta},
+                             {b.data(), static_cast<int>(b.cols()), tb},
+                             got.data(),
+                             N});
   EXPECT_LT(ptt::test::relative_error(got, {want.data(), got.size()}), 1e-5);  // max-norm relative
 }
 
@@ -43,7 +52,8 @@ TEST(StepHyperTable, LearningRateFollowsTheSchedule) {
   const auto table = ptt::cuda::step_hyper_table("sgd", "cosine", 0.05, 7, 20, 100);
   ASSERT_EQ(table.size(), 20u);
   for (long i = 0; i < 20; ++i) {
-    EXPECT_EQ(table[static_cast<std::size_t>(i)].lr, static_cast<float>(ptt::scheduled_lr("cosine", 0.05, 7 + i, 100)));
+    EXPECT_EQ(table[static_cast<std::size_t>(i)].lr,
+              static_cast<float>(ptt::scheduled_lr("cosine", 0.05, 7 + i, 100)));
     EXPECT_EQ(table[static_cast<std::size_t>(i)].c1, 1.0f);
   }
 }
@@ -57,7 +67,8 @@ TEST(StepHyperTable, AdamCorrectionsReproduceTheHostOptimizer) {
   adam.set_steps_taken(first);
   std::vector<float> p(n, 0.3f), g(n), m(n, 0.0f), v(n, 0.0f), q = p;
   for (std::size_t s = 0; s < table.size(); ++s) {
-    for (std::size_t i = 0; i < n; ++i) g[i] = 0.1f * static_cast<float>(i + 1) - 0.05f * static_cast<float>(s);
+    for (std::size_t i = 0; i < n; ++i)
+      g[i] = 0.1f * static_cast<float>(i + 1) - 0.05f * static_cast<float>(s);
     adam.step(p, g);
     const auto& h = table[s];
     for (std::size_t i = 0; i < n; ++i) {  // the kernel's arithmetic, on the host

@@ -37,7 +37,8 @@ void emulate_smem_gemm(const GemmProblem& p) {
           for (int tx = 0; tx < kTile; ++tx) ptt::cuda::smem_load_tiles(p, by, bx, k0, tx, ty, As, Bs);
         // __syncthreads()
         for (int ty = 0; ty < kTile; ++ty)
-          for (int tx = 0; tx < kTile; ++tx) acc[ty][tx] = ptt::cuda::smem_accumulate(tx, ty, As, Bs, acc[ty][tx]);
+          for (int tx = 0; tx < kTile; ++tx)
+            acc[ty][tx] = ptt::cuda::smem_accumulate(tx, ty, As, Bs, acc[ty][tx]);
         // __syncthreads()
       }
       for (int ty = 0; ty < kTile; ++ty)
@@ -49,7 +50,8 @@ void emulate_smem_gemm(const GemmProblem& p) {
 struct Operands {
   ptt::Matrix a, b;  // storage: [M, K] or [K, M] (transposed); [K, N] or [N, K]
   GemmProblem problem(int M, int N, int K, bool ta, bool tb, float* C) const {
-    return {M, N, K, {a.data(), static_cast<int>(a.cols()), ta}, {b.data(), static_cast<int>(b.cols()), tb}, C, N};
+    return {M, N, K, {a.data(), static_cast<int>(a.cols()), ta}, {b.data(), static_cast<int>(b.cols()), tb},
+            C, N};
   }
 };
 Operands make_operands(int M, int N, int K, bool ta, bool tb) {
@@ -88,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(Layouts, SmemTileLoad, ::testing::Combine(::testing::Bo
 // ---- phase 2 alone (TODO 04.2) ----------------------------------------------------------------
 
 TEST(SmemTileAccumulate, AddsRowOfATimesColumnOfB) {
-  const ptt::Matrix a = ptt::test::random_matrix(kTile, kTile, 3), b = ptt::test::random_matrix(kTile, kTile, 4);
+  const ptt::Matrix a = ptt::test::random_matrix(kTile, kTile, 3),
+                    b = ptt::test::random_matrix(kTile, kTile, 4);
   float As[kTile][kTile], Bs[kTile][kTile];
   for (int i = 0; i < kTile; ++i)
     for (int j = 0; j < kTile; ++j) As[i][j] = a(i, j), Bs[i][j] = b(i, j);
@@ -128,12 +131,13 @@ std::string shape_name(const ::testing::TestParamInfo<Shape>& info) {
 // Odd shapes (no multiple of the tile), a single element, exact tiles, and the MLP's products for
 // a 784-256-128-10 net at batch 128: forward X W^T (B transposed), dW = dY^T X (A transposed),
 // dX = dY W, with the 10-wide logits layer.
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, SmemGemmEmulated,
-    ::testing::Values(Shape{37, 53, 29, false, false}, Shape{37, 53, 29, true, false}, Shape{37, 53, 29, false, true},
-                      Shape{37, 53, 29, true, true}, Shape{1, 1, 1, false, false}, Shape{64, 64, 64, false, false},
-                      Shape{128, 10, 128, false, true}, Shape{10, 128, 128, true, false},
-                      Shape{128, 128, 10, false, false}, Shape{1000, 777, 333, false, false}),
-    shape_name);
+INSTANTIATE_TEST_SUITE_P(Shapes, SmemGemmEmulated,
+                         ::testing::Values(Shape{37, 53, 29, false, false}, Shape{37, 53, 29, true, false},
+                                           Shape{37, 53, 29, false, true}, Shape{37, 53, 29, true, true},
+                                           Shape{1, 1, 1, false, false}, Shape{64, 64, 64, false, false},
+                                           Shape{128, 10, 128, false, true}, Shape{10, 128, 128, true, false},
+                                           Shape{128, 128, 10, false, false},
+                                           Shape{1000, 777, 333, false, false}),
+                         shape_name);
 
 }  // namespace

@@ -33,7 +33,9 @@ constexpr double kTol = 1e-4;
 #define SKIP_WITHOUT_GPU() \
   if (!ptt::cuda::device_available()) GTEST_SKIP() << "no CUDA device"
 
-std::span<const float> span_of(const ptt::Matrix& m) { return {m.data(), static_cast<std::size_t>(m.size())}; }
+std::span<const float> span_of(const ptt::Matrix& m) {
+  return {m.data(), static_cast<std::size_t>(m.size())};
+}
 
 DeviceBuffer<float> to_device(std::span<const float> host) {
   DeviceBuffer<float> d(host.size());
@@ -60,14 +62,25 @@ TEST_P(GemmKernels, MatchCpuReference) {
   const ptt::Matrix a = ta ? ptt::test::random_matrix(K, M, 11) : ptt::test::random_matrix(M, K, 11);
   const ptt::Matrix b = tb ? ptt::test::random_matrix(N, K, 12) : ptt::test::random_matrix(K, N, 12);
   std::vector<float> want(static_cast<std::size_t>(M) * N);
-  ptt::cuda::gemm_reference({M, N, K, {a.data(), static_cast<int>(a.cols()), ta},
-                             {b.data(), static_cast<int>(b.cols()), tb}, want.data(), N});
+  ptt::cuda::gemm_reference({M,
+                             N,
+                             K,
+                             {a.data(), static_cast<int>(a.cols()), ta},
+                             {b.data(), static_cast<int>(b.cols()), tb},
+                             want.data(),
+                             N});
   auto da = to_device(span_of(a)), db = to_device(span_of(b)), dc = poisoned(want.size());
   cublasHandle_t h = nullptr;
   PTT_CUBLAS_CHECK(cublasCreate(&h));
   const GemmKernel k = ptt::cuda::gemm_kernel_from_name(name, "kernel");
-  ptt::cuda::gemm(k, {M, N, K, {da.get(), static_cast<int>(a.cols()), ta}, {db.get(), static_cast<int>(b.cols()), tb},
-                      dc.get(), N},
+  ptt::cuda::gemm(k,
+                  {M,
+                   N,
+                   K,
+                   {da.get(), static_cast<int>(a.cols()), ta},
+                   {db.get(), static_cast<int>(b.cols()), tb},
+                   dc.get(),
+                   N},
                   nullptr, h);
   const std::vector<float> got = to_host(dc);
   PTT_CUBLAS_CHECK(cublasDestroy(h));
@@ -139,7 +152,8 @@ TEST(TrainKernels, SoftmaxCrossEntropyMatchesChapter01) {
     DeviceBuffer<unsigned> dcorrect(1);
     PTT_CUDA_CHECK(cudaMemset(loss_sum.get(), 0, sizeof(double)));
     PTT_CUDA_CHECK(cudaMemset(dcorrect.get(), 0, sizeof(unsigned)));
-    ptt::cuda::softmax_cross_entropy(dz.get(), dy.get(), B, C, dd.get(), loss_sum.get(), dcorrect.get(), nullptr);
+    ptt::cuda::softmax_cross_entropy(dz.get(), dy.get(), B, C, dd.get(), loss_sum.get(), dcorrect.get(),
+                                     nullptr);
     EXPECT_LT(ptt::test::relative_error(to_host(dd), span_of(want)), kTol) << "C=" << C;
     double got_loss = 0.0;
     unsigned got_correct = 0;
@@ -172,8 +186,8 @@ TEST(TrainKernels, GatherCopiesTheBatchOfTheCurrentStep) {
   dorder.upload(order);
   DeviceBuffer<int> dstep(1);
   dstep.upload(std::span<const int>(&step, 1));
-  ptt::cuda::gather_batch(dx.get(), dy.get(), 13, dorder.get(), dstep.get(), batch, rows, out.get(), out_y.get(),
-                          nullptr);
+  ptt::cuda::gather_batch(dx.get(), dy.get(), 13, dorder.get(), dstep.get(), batch, rows, out.get(),
+                          out_y.get(), nullptr);
   ptt::Matrix want;
   std::vector<std::uint8_t> want_y;
   ptt::gather(data, std::span<const std::uint32_t>(order).subspan(step * batch, rows), want, want_y);
@@ -205,8 +219,8 @@ TEST(TrainKernels, OptimizersMatchCommonOptim) {
       if (name == "sgd")
         ptt::cuda::sgd_update(dp.get(), dg.get(), state.get(), n, 0.9f, dtable.get(), step.get(), nullptr);
       else
-        ptt::cuda::adam_update(dp.get(), dg.get(), state.get(), n, 0.9f, 0.999f, 1e-8f, dtable.get(), step.get(),
-                               nullptr);
+        ptt::cuda::adam_update(dp.get(), dg.get(), state.get(), n, 0.9f, 0.999f, 1e-8f, dtable.get(),
+                               step.get(), nullptr);
       ptt::cuda::advance_step(step.get(), nullptr);
     }
     // The same rounded operations in the same order (no FMA contraction): expected bit-equal; the
@@ -256,7 +270,8 @@ TEST_P(DeviceStep, MatchesChapter01) {
   gpu.download_params(params);
   EXPECT_EQ(gpu.graph_captured(), graph);
   std::vector<float> d_gpu(params.size()), d_cpu(params.size());
-  for (std::size_t i = 0; i < params.size(); ++i) d_gpu[i] = params[i] - initial[i], d_cpu[i] = cpu.params[i] - initial[i];
+  for (std::size_t i = 0; i < params.size(); ++i)
+    d_gpu[i] = params[i] - initial[i], d_cpu[i] = cpu.params[i] - initial[i];
   EXPECT_LT(ptt::test::relative_error(d_gpu, d_cpu), kTol) << "weight change after 3 steps";
   EXPECT_EQ(gpu.sums().samples, 168u);
 }
@@ -266,8 +281,8 @@ std::string step_case_name(const ::testing::TestParamInfo<StepCase>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, DeviceStep,
-                         ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d", "vectorized",
-                                                              "cublas"),
+                         ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d",
+                                                              "vectorized", "cublas"),
                                             ::testing::Bool()),
                          step_case_name);
 
@@ -275,7 +290,8 @@ INSTANTIATE_TEST_SUITE_P(EveryBackend, DeviceStep,
 // configuration, within 0.01 (the runs differ only by floating-point rounding).
 TEST(DeviceTraining, ReachesChapter01Accuracy) {
   SKIP_WITHOUT_GPU();
-  const ptt::Dataset train = ptt::make_synthetic(2000, 784, 10, 11), test = ptt::make_synthetic(500, 784, 10, 12);
+  const ptt::Dataset train = ptt::make_synthetic(2000, 784, 10, 11),
+                     test = ptt::make_synthetic(500, 784, 10, 12);
   const int epochs = 3, batch = 100;
   ptt::Mlp cpu(ptt::mlp_sizes(784, {64, 32}, 10));
   ptt::he_init(cpu.layout, cpu.params, 1);
@@ -299,7 +315,8 @@ TEST(DeviceTraining, ReachesChapter01Accuracy) {
       order.insert(order.end(), sampler.batch(b).begin(), sampler.batch(b).end());
     }
     const long nb = static_cast<long>(sampler.num_batches());
-    gpu.start_epoch(order, ptt::cuda::step_hyper_table("sgd", "constant", 0.02, (e - 1) * nb, nb, epochs * nb));
+    gpu.start_epoch(order,
+                    ptt::cuda::step_hyper_table("sgd", "constant", 0.02, (e - 1) * nb, nb, epochs * nb));
     for (std::size_t b = 0; b < sampler.num_batches(); ++b) gpu.step(batch);
   }
   std::vector<float> params(initial.size());
