@@ -5,7 +5,7 @@
 #
 # Steps (each logged to its own file; a failing step is reported and the rest still run):
 #   1. configure + build Release for sm_$CUDA_ARCH (default 90: H100/H200), Ninja if present
-#   2. ctest -L gpu                 every kernel and whole steps against chapter 01
+#   2. ctest -L gpu                 every kernel and whole steps against chapter 01; checkpoints
 #   3. compute-sanitizer memcheck and racecheck over the kernel tests (small shapes)
 #   4. ch04_gemm --sweep            GEMM stages vs cuBLAS FP32/TF32 at 1024, 2048, 4096
 #   5. ch04_step_bench + scripts/bench_ch04.py   ms/step, ours vs PyTorch, eager vs CUDA graph
@@ -39,6 +39,10 @@ run() {
   return $rc
 }
 
+if [[ -n ${PTT_DATA_DIR:-} ]]; then  # absolute, and exported: the checkpoint test needs it too
+  PTT_DATA_DIR=$(cd "$PTT_DATA_DIR" 2>/dev/null && pwd) || PTT_DATA_DIR=
+  export PTT_DATA_DIR
+fi
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 nvidia-smi -L >"$out/device.txt" 2>&1 || true
@@ -68,7 +72,6 @@ run step_bench 600 "$exe/ch04_step_bench" --json "$out/step.json"
 run torch_peer 600 python3 "$root/scripts/bench_ch04.py" --json "$out/torch.json"
 
 if [[ -n ${PTT_DATA_DIR:-} && -d ${PTT_DATA_DIR} ]]; then
-  export PTT_DATA_DIR
   epochs=${PTT_GPU_CHECK_EPOCHS:-5}  # 20 (the chapters' default) fits too when the build is warm
   run train_cublas 600 "$exe/ch04_cuda" --no-progress --epochs "$epochs" --gemm cublas \
     --metrics "$out/ch04_cublas.jsonl"

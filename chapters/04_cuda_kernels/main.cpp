@@ -49,9 +49,7 @@ int main(int argc, char** argv) {
     Eigen::setNbThreads(1);       // the CPU evaluation, as chapter 01
 
     ptt::MetricsLog log(cfg.metrics);  // opened first: a bad path fails before any work
-    nlohmann::json run_config = ptt::resume_config(cfg);
-    run_config["optimizer"] = cfg.optimizer;
-    ptt::Checkpointer checkpoints(cfg, run_config);
+    ptt::Checkpointer checkpoints(cfg, ptt::resume_config(cfg));
     const ptt::TrainTest data = ptt::load_fashion_mnist(cfg.data_dir);
     ptt::Mlp model(ptt::mlp_sizes(data.train.features(), cfg.hidden, data.classes));
     ptt::he_init(model.layout, model.params, cfg.seed);
@@ -102,12 +100,14 @@ int main(int argc, char** argv) {
           bar.update(b + 1,
                      (before.loss_sum + sums.loss_sum) / static_cast<double>(before.samples + sums.samples));
         }
-        if (checkpoints.due(steps)) {
-          gpu.download_params(model.params, optimizer->state());
+        if (checkpoints.due(steps)) {  // GPU: the state comes back to the host; a diverged one is never saved
+          gpu.download_params(model.params, optimizer->state(), model.grads);
           optimizer->set_steps_taken(steps);
           const ptt::EpochStats sums = gpu.sums();
           ptt::EpochStats at = before;
           at.loss_sum += sums.loss_sum, at.correct += sums.correct, at.samples += sums.samples;
+          ptt::check_finite(static_cast<float>(at.loss()), model.layout, model.grads, steps, epoch,
+                            checkpoints);
           checkpoints.save(model.layout, model.params, *optimizer, {epoch, b + 1, steps, at});
         }
       }
