@@ -12,9 +12,10 @@
 //                  (--kernel smem)
 //   v4 blocked2d   a 128x128 tile of C per block, 8x8 outputs per thread held in registers: each
 //                  shared-memory value loaded into a register feeds 8 multiply-adds. (--kernel blocked2d)
-//   v5 vectorized  v4 with 128-bit (float4) global loads and stores and float4 shared-memory reads;
-//                  falls back to scalar accesses at the matrix edges and for misaligned rows, so odd
-//                  shapes (K or N not a multiple of 4, the MLP's 10 outputs) stay correct.
+//   v5 vectorized  v4 with 128-bit (float4) global loads and stores and float4 shared-memory reads,
+//                  and the next tile's loads issued before the current tile's math; falls back to
+//                  scalar accesses at the matrix edges and for misaligned rows, so odd shapes
+//                  (K or N not a multiple of 4, the MLP's 10 outputs) stay correct.
 //                  (--kernel vectorized)
 //   v6 cublas      cuBLAS SGEMM (FP32), row-major through the column-major identity C^T = B^T A^T.
 //                  (--kernel cublas)
@@ -79,7 +80,7 @@ __global__ void gemm_smem(GemmProblem p) {
 // v4 blocked2d and v5 vectorized: a BM x BN tile of C per block of 256 threads, TM x TN outputs
 // per thread. Per k-tile of BK, every thread loads one 4-element chunk of A's tile and one of B's
 // (along each operand's contiguous storage dimension, whichever layout it has), then does
-// BK * TM * TN multiply-adds from registers.
+// BK * TM * TN multiply-adds from registers. v5 also loads the next tile during the math.
 
 constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8;
 constexpr int kBlockThreads = (BM / TM) * (BN / TN);  // 256
@@ -109,30 +110,43 @@ __global__ void __launch_bounds__(kBlockThreads) gemm_blocktile(GemmProblem p) {
   const int bm = static_cast<int>(blockIdx.y) * BM, bn = static_cast<int>(blockIdx.x) * BN;
   const int tr = tid / (BN / TN), tc = tid % (BN / TN);  // this thread's TM x TN block of the tile
 
+  // This thread's chunk of each tile: which 4 storage elements, and where they go in the tile.
+  // Storage of A is M x K (contiguous along k) or, transposed, K x M (along m); B is K x N
+  // (along n) or, transposed, N x K (along k).
+  const int a_row = !p.A.trans ? tid / (BK / 4) : tid / (BM / 4);  // m, or k when transposed
+  const int a_col = !p.A.trans ? (tid % (BK / 4)) * 4 : (tid % (BM / 4)) * 4;
+  const int b_row = !p.B.trans ? tid / (BN / 4) : tid / (BK / 4);  // k, or n when transposed
+  const int b_col = !p.B.trans ? (tid % (BN / 4)) * 4 : (tid % (BK / 4)) * 4;
+  float ra[4], rb[4];  // the chunks in registers, between global and shared memory
+  auto load_chunks = [&](int k0) {
+    if (!p.A.trans)
+      load4<kVec>(p.A.data, p.A.ld, p.M, p.K, bm + a_row, k0 + a_col, ra);
+    else
+      load4<kVec>(p.A.data, p.A.ld, p.K, p.M, k0 + a_row, bm + a_col, ra);
+    if (!p.B.trans)
+      load4<kVec>(p.B.data, p.B.ld, p.K, p.N, k0 + b_row, bn + b_col, rb);
+    else
+      load4<kVec>(p.B.data, p.B.ld, p.N, p.K, bn + b_row, k0 + b_col, rb);
+  };
+
   float acc[TM][TN] = {};
-  float a[TM], b[TN], chunk[4];
+  float a[TM], b[TN];
+  load_chunks(0);
   for (int k0 = 0; k0 < p.K; k0 += BK) {
-    // A's tile. Storage of A is M x K (contiguous along k) or, transposed, K x M (along m).
-    if (!p.A.trans) {
-      const int m = tid / (BK / 4), kk = (tid % (BK / 4)) * 4;
-      load4<kVec>(p.A.data, p.A.ld, p.M, p.K, bm + m, k0 + kk, chunk);
-      for (int j = 0; j < 4; ++j) As[kk + j][m] = chunk[j];
-    } else {
-      const int kk = tid / (BM / 4), m = (tid % (BM / 4)) * 4;
-      load4<kVec>(p.A.data, p.A.ld, p.K, p.M, k0 + kk, bm + m, chunk);
-      for (int j = 0; j < 4; ++j) As[kk][m + j] = chunk[j];
-    }
-    // B's tile. Storage of B is K x N (contiguous along n) or, transposed, N x K (along k).
-    if (!p.B.trans) {
-      const int kk = tid / (BN / 4), n = (tid % (BN / 4)) * 4;
-      load4<kVec>(p.B.data, p.B.ld, p.K, p.N, k0 + kk, bn + n, chunk);
-      for (int j = 0; j < 4; ++j) Bs[kk][n + j] = chunk[j];
-    } else {
-      const int n = tid / (BK / 4), kk = (tid % (BK / 4)) * 4;
-      load4<kVec>(p.B.data, p.B.ld, p.N, p.K, bn + n, k0 + kk, chunk);
-      for (int j = 0; j < 4; ++j) Bs[kk + j][n] = chunk[j];
+    for (int j = 0; j < 4; ++j) {
+      if (!p.A.trans)
+        As[a_col + j][a_row] = ra[j];
+      else
+        As[a_row][a_col + j] = ra[j];
+      if (!p.B.trans)
+        Bs[b_row][b_col + j] = rb[j];
+      else
+        Bs[b_col + j][b_row] = rb[j];
     }
     __syncthreads();
+    // v5 issues the NEXT tile's global loads now, so they are in flight during this tile's math
+    // (register double buffering); v4 loads after the math, waiting for memory each time.
+    if (kVec && k0 + BK < p.K) load_chunks(k0 + BK);
 #pragma unroll
     for (int k = 0; k < BK; ++k) {
       if constexpr (kVec) {  // two 128-bit shared-memory reads per operand instead of eight 32-bit ones
@@ -158,6 +172,7 @@ __global__ void __launch_bounds__(kBlockThreads) gemm_blocktile(GemmProblem p) {
         for (int j = 0; j < TN; ++j) acc[i][j] += a[i] * b[j];
     }
     __syncthreads();
+    if (!kVec && k0 + BK < p.K) load_chunks(k0 + BK);
   }
   // Write the TM x TN block (float4 where inside and aligned).
   for (int i = 0; i < TM; ++i) {
