@@ -1,6 +1,7 @@
 #include "model_parallel.hpp"
 
 #include <cmath>
+#include <thread>
 
 #include "ptt/error.hpp"
 
@@ -10,11 +11,15 @@ ModelParallel::ModelParallel(const ParamLayout& full, int workers, bool trace)
     : full_size_(full.size()), timeline_(workers, trace) {}
 
 void ModelParallel::update(double lr) {
-  for (Worker& w : workers_) {
-    PTT_CHECK(w.optimizer != nullptr, "make_optimizers() was not called");
-    w.optimizer->set_lr(lr);
-    w.optimizer->step(w.params, w.grads);
-  }
+  for (Worker& w : workers_) PTT_CHECK(w.optimizer != nullptr, "make_optimizers() was not called");
+  // Every worker updates its own shard on its own thread, all at once: no shard is shared.
+  std::vector<std::thread> threads;
+  for (Worker& w : workers_)
+    threads.emplace_back([&w, lr] {
+      w.optimizer->set_lr(lr);
+      w.optimizer->step(w.params, w.grads);
+    });
+  for (auto& t : threads) t.join();
 }
 
 void ModelParallel::make_optimizers(const std::string& name, double lr, double momentum) {

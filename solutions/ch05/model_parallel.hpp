@@ -44,7 +44,7 @@ class ModelParallel {
   virtual float forward_backward(ConstMatrixRef X, std::span<const std::uint8_t> labels) = 0;
   /// [B, C] logits of the last forward_backward (for the training accuracy).
   const Matrix& logits() const { return logits_; }
-  /// Every worker updates what it owns with its own optimizer (no messages needed).
+  /// Every worker updates what it owns with its own optimizer, on its own thread (no messages needed).
   void update(double lr);
 
   /// @brief Creates every worker's optimizer ("sgd" or "adam", as make_optimizer).

@@ -176,10 +176,11 @@ std::vector<int> partition_layers(const ParamLayout& layout, int stages) {
 // The MLP's stages.
 
 /// Layers [first, last) of the MLP: forward keeps each micro-batch's activations until its
-/// backward; backward adds the micro-batch's gradient into the stage's gradient buffer.
+/// backward; backward adds the micro-batch's gradient into the stage's gradient buffer (zeroed
+/// at the start of the mini-batch).
 class PipelineMlp::MlpStage final : public StageWork {
  public:
-  MlpStage(Worker& w, bool first, bool last) : w_(w), first_(first), last_(last), scratch_(w.grads.size()) {}
+  MlpStage(Worker& w, bool first, bool last) : w_(w), first_(first), last_(last) {}
 
   /// Set before each mini-batch: its data (stage 0), labels (last stage) and micro-batch split.
   void start_batch(const ConstMatrixRef& X, std::span<const std::uint8_t> labels, int micro, Matrix* logits) {
@@ -229,18 +230,16 @@ class PipelineMlp::MlpStage final : public StageWork {
     for (int l = L - 1; l >= 0; --l) {
       const auto i = static_cast<std::size_t>(l);
       const auto layer = linear_view(w_.layout, std::span<const float>(w_.params), l);
-      auto grad = linear_view(w_.layout, std::span<float>(scratch_), l);
-      if (l == 0 && first_) {
-        linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, nullptr);
-      } else {
-        ws.delta[i].resize(ws.acts[i].rows(), ws.acts[i].cols());
-        MatrixRef dX(ws.delta[i]);
-        linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, &dX);
-        if (l > 0) relu_backward(ws.acts[i], ws.delta[i]);  // the stage input's ReLU is the previous stage's
-      }
+      auto grad = linear_view(w_.layout, std::span<float>(w_.grads), l);
+      const Matrix& dY = ws.delta[i + 1];
+      // linear_backward's dW and db, ADDED to the gradient of the earlier micro-batches: the
+      // accumulation over micro-batches costs nothing extra inside the matrix product.
+      grad.W.noalias() += dY.transpose() * ws.acts[i];
+      for (Eigen::Index r = 0; r < dY.rows(); ++r) grad.b += dY.row(r).transpose();
+      if (l == 0 && first_) break;  // nobody needs the network's input gradient
+      ws.delta[i].noalias() = dY * layer.W;  // dX, for the layer below or the previous stage
+      if (l > 0) relu_backward(ws.acts[i], ws.delta[i]);  // the stage input's ReLU is the previous stage's
     }
-    // Accumulate over micro-batches: the update comes once, after the last one.
-    for (std::size_t k = 0; k < scratch_.size(); ++k) w_.grads[k] += scratch_[k];
     if (first_) return {};
     return std::move(ws.delta[0]);
   }
@@ -256,7 +255,6 @@ class PipelineMlp::MlpStage final : public StageWork {
  private:
   Worker& w_;
   bool first_, last_;
-  std::vector<float> scratch_;   // one micro-batch's gradient
   std::vector<Workspace> ws_;    // activations per micro-batch, held from F j to B j
   const ConstMatrixRef* X_ = nullptr;
   std::span<const std::uint8_t> labels_;
