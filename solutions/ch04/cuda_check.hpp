@@ -80,7 +80,7 @@ inline bool device_available() {
 
 }  // namespace ptt::cuda
 
-/// Checks a CUDA runtime call: throws with file:line, the call, the error and a hint.
+/// Checks a CUDA runtime call: throws with the file and line, the call, the error and a hint.
 #define PTT_CUDA_CHECK(call)                                                                   \
   do {                                                                                         \
     const cudaError_t ptt_cuda_e_ = (call);                                                    \

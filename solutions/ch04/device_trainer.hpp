@@ -61,6 +61,7 @@ class DeviceTrainer {
  public:
   /// @param layout    the network (the same layout as the host's buffers).
   /// @param max_batch the largest batch a step will see (the full batch size).
+  /// @param options   the GEMM kernel, the optimizer, CUDA graph on or off (DeviceOptions).
   DeviceTrainer(const ParamLayout& layout, int max_batch, DeviceOptions options);
   ~DeviceTrainer();
   DeviceTrainer(const DeviceTrainer&) = delete;
@@ -122,7 +123,12 @@ class DeviceTrainer {
 
 /// @brief One StepHyper per step of an epoch: lr from the schedule (ptt::scheduled_lr) and Adam's
 /// bias corrections computed exactly as ptt::Adam::begin_step() does.
-/// @param first_step global index (0-based) of the epoch's first batch; @param steps batches in the epoch.
+/// @param optimizer   "sgd" or "adam".
+/// @param schedule    "constant" or "cosine" (as --lr-schedule).
+/// @param lr          the base learning rate.
+/// @param first_step  global index (0-based) of the epoch's first batch.
+/// @param steps       batches in the epoch.
+/// @param total_steps the run's planned steps (the cosine schedule's length).
 std::vector<StepHyper> step_hyper_table(const std::string& optimizer, const std::string& schedule, double lr,
                                         long first_step, long steps, long total_steps);
 

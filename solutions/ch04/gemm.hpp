@@ -27,6 +27,9 @@ GemmKernel gemm_kernel_from_name(const std::string& name, const std::string& opt
 std::string gemm_kernel_name(GemmKernel k);
 
 /// @brief Enqueues C = op(A) op(B) on @p stream with kernel @p k (and checks the launch).
+/// @param k      which GEMM stage (or cuBLAS) computes it.
+/// @param p      the shapes, layouts and device pointers of A, B and C.
+/// @param stream the stream the kernel is enqueued on.
 /// @param cublas a handle for the cuBLAS kernels (unused by the others; may be null for them).
 void gemm(GemmKernel k, const GemmProblem& p, cudaStream_t stream, cublasHandle_t cublas);
 

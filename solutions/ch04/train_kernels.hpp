@@ -22,8 +22,16 @@ struct StepHyper {
 };
 
 /// @brief The batch of step *step: x[r, :] = data_x[order[*step * batch + r], :], y likewise, r < rows.
-/// @param data_x [N, F] the whole training set (on the device); @param data_y [N] its labels.
-/// @param order the epoch's shuffled indices; @param batch the full batch size.
+/// @param data_x   [N, F] the whole training set (on the device).
+/// @param data_y   [N] its labels.
+/// @param features F, the floats per sample.
+/// @param order    the epoch's shuffled indices.
+/// @param step     (device) the step within the epoch; the batch starts at order[*step * batch].
+/// @param batch    the full batch size.
+/// @param rows     the rows of this batch (fewer than @p batch for the epoch's last one).
+/// @param x        [rows, F] the batch's samples (output).
+/// @param y        [rows] the batch's labels (output).
+/// @param stream   the stream the kernel is enqueued on.
 void gather_batch(const float* data_x, const std::uint8_t* data_y, int features, const std::uint32_t* order,
                   const int* step, int batch, int rows, float* x, std::uint8_t* y, cudaStream_t stream);
 
@@ -48,7 +56,16 @@ void sgd_update(float* params, const float* grads, float* velocity, std::size_t 
                 const StepHyper* hyper, const int* step, cudaStream_t stream);
 
 /// @brief Adam, as common/src/optim.cpp, with lr, c1 = 1 - b1^t, c2 = 1 - b2^t from hyper[*step].
+/// @param params  [n] the parameters, updated in place.
+/// @param grads   [n] the gradients.
 /// @param moments m in [0, n), v in [n, 2n) (the layout of ptt::Adam::state()).
+/// @param n       the number of parameters.
+/// @param beta1   the decay of the first moment.
+/// @param beta2   the decay of the second moment.
+/// @param eps     added to the square root of v.
+/// @param hyper   (device) the per-step table of learning rates and bias corrections.
+/// @param step    (device) the row of @p hyper to use.
+/// @param stream  the stream the kernel is enqueued on.
 void adam_update(float* params, const float* grads, float* moments, std::size_t n, float beta1, float beta2,
                  float eps, const StepHyper* hyper, const int* step, cudaStream_t stream);
 
