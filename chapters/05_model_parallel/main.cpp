@@ -30,12 +30,14 @@
 int main(int argc, char** argv) {
   return ptt::run_main("ch05_model_parallel", [&] {
     ptt::TrainConfig cfg;
-    CLI::App app{"Chapter 05: model parallelism (tensor parallel, pipeline parallel) with threads as workers."};
+    CLI::App app{
+        "Chapter 05: model parallelism (tensor parallel, pipeline parallel) with threads as workers."};
     ptt::add_train_options(app, cfg);
     // [ch05] the new flags
     int tp = 1, pp = 1, micro = 1;
     std::string schedule_flag = "1f1b", trace;
-    app.add_option("--tp", tp, "tensor-parallel workers (each layer pair split between them)")->capture_default_str();
+    app.add_option("--tp", tp, "tensor-parallel workers (each layer pair split between them)")
+        ->capture_default_str();
     app.add_option("--pp", pp, "pipeline stages (layers split between them)")->capture_default_str();
     app.add_option("--microbatches", micro, "micro-batches per mini-batch (pipeline)")->capture_default_str();
     app.add_option("--schedule", schedule_flag, "pipeline schedule: gpipe or 1f1b")->capture_default_str();
@@ -43,16 +45,19 @@ int main(int argc, char** argv) {
     if (auto code = ptt::parse_command_line(app, cfg, argc, argv)) return *code;
     ptt::require_input(tp >= 1 && tp <= 64, "--tp: must be in [1, 64], got " + std::to_string(tp));
     ptt::require_input(pp >= 1 && pp <= 64, "--pp: must be in [1, 64], got " + std::to_string(pp));
-    ptt::require_input(micro >= 1 && micro <= cfg.batch_size, "--microbatches: must be in [1, --batch-size = " +
-                                                                   std::to_string(cfg.batch_size) + "], got " + std::to_string(micro));
-    ptt::require_input(tp == 1 || pp == 1, "--tp and --pp: this chapter runs one of them at a time (set the other to 1)");
+    ptt::require_input(micro >= 1 && micro <= cfg.batch_size,
+                       "--microbatches: must be in [1, --batch-size = " + std::to_string(cfg.batch_size) +
+                           "], got " + std::to_string(micro));
+    ptt::require_input(tp == 1 || pp == 1,
+                       "--tp and --pp: this chapter runs one of them at a time (set the other to 1)");
     const ptt::ch05::Schedule schedule = ptt::ch05::parse_schedule(schedule_flag);
     // [ch05] our threads are the workers; Eigen must not start its own inside them.
     Eigen::setNbThreads(1);
 
     ptt::MetricsLog log(cfg.metrics);  // opened first: a bad path fails before any work
     std::optional<ptt::MetricsLog> trace_file;
-    if (!trace.empty()) trace_file.emplace(trace, "--trace");  // a bad --trace path fails before any work, too
+    if (!trace.empty())
+      trace_file.emplace(trace, "--trace");  // a bad --trace path fails before any work, too
     nlohmann::json resume = ptt::resume_config(cfg);
     resume.update({{"tp", tp}, {"pp", pp}, {"microbatches", micro}, {"schedule", schedule_flag}});
     ptt::Checkpointer checkpoints(cfg, resume);
@@ -64,13 +69,16 @@ int main(int argc, char** argv) {
     auto optimizer = ptt::make_optimizer(cfg.optimizer, model.params.size(), cfg.lr, cfg.momentum);
     // [ch05] split the model: each worker gets its shard of chapter 01's initial weights.
     std::unique_ptr<ptt::ch05::ModelParallel> parallel;
-    if (tp > 1) parallel = std::make_unique<ptt::ch05::TensorParallelMlp>(model.layout, tp, true);
-    else parallel = std::make_unique<ptt::ch05::PipelineMlp>(model.layout, pp, micro, schedule, true);
+    if (tp > 1)
+      parallel = std::make_unique<ptt::ch05::TensorParallelMlp>(model.layout, tp, true);
+    else
+      parallel = std::make_unique<ptt::ch05::PipelineMlp>(model.layout, pp, micro, schedule, true);
     parallel->make_optimizers(cfg.optimizer, cfg.lr, cfg.momentum);
     const std::string row_name = tp > 1 ? "worker" : "stage";
 
     ptt::Reporter report("ch05_model_parallel", cfg, model.layout.sizes(), log);
-    report.extra() = {{"tp", tp}, {"pp", pp}, {"microbatches", micro}, {"schedule", tp > 1 ? "none" : schedule_flag}};
+    report.extra() = {
+        {"tp", tp}, {"pp", pp}, {"microbatches", micro}, {"schedule", tp > 1 ? "none" : schedule_flag}};
     report.start(static_cast<std::size_t>(data.train.size()), static_cast<std::size_t>(data.test.size()),
                  model.params.size());
 
@@ -111,7 +119,7 @@ int main(int argc, char** argv) {
           loss = parallel->forward_backward(x, y);
         }
         if (!std::isfinite(loss) || !parallel->grads_finite()) {  // NaN/Inf stop here
-          parallel->gather_grads(model.grads);  // chapter 01's buffer, to name the layer
+          parallel->gather_grads(model.grads);                    // chapter 01's buffer, to name the layer
           ptt::check_finite(loss, model.layout, model.grads, steps + 1, epoch, checkpoints);
         }
         {
@@ -140,8 +148,9 @@ int main(int argc, char** argv) {
       // An epoch cut short by --max-steps resumes where it stopped; a complete one at the next.
       const bool complete = b == sampler.num_batches();
       parallel->gather_optimizer(*optimizer);
-      checkpoints.save(model.layout, model.params, *optimizer,
-                       {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? ptt::EpochStats{} : train});
+      checkpoints.save(
+          model.layout, model.params, *optimizer,
+          {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? ptt::EpochStats{} : train});
     }
     // [ch05] the timeline of one step, and the bubble measured against theory.
     const double bubble = worker_span_us > 0 ? 1.0 - busy_us / worker_span_us : 0.0;

@@ -75,11 +75,16 @@ int main(int argc, char** argv) {
     int repeats = 5, batch = 256, max_stages = 4;
     std::vector<int> hidden{784, 784, 784, 784}, micros{1, 2, 4, 8, 16};
     std::string json_path, data_dir = ptt::default_data_dir();
-    app.add_option("--forward-ms", forward_ms, "synthetic stage: milliseconds per forward (backward: twice)")->capture_default_str();
+    app.add_option("--forward-ms", forward_ms, "synthetic stage: milliseconds per forward (backward: twice)")
+        ->capture_default_str();
     app.add_option("--repeats", repeats, "timed steps per cell (median reported)")->capture_default_str();
     app.add_option("--batch-size", batch, "mini-batch of the real MLP")->capture_default_str();
-    app.add_option("--hidden", hidden, "hidden widths of the real MLP")->delimiter(',')->capture_default_str();
-    app.add_option("--microbatches", micros, "micro-batch counts to measure")->delimiter(',')->capture_default_str();
+    app.add_option("--hidden", hidden, "hidden widths of the real MLP")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("--microbatches", micros, "micro-batch counts to measure")
+        ->delimiter(',')
+        ->capture_default_str();
     app.add_option("--max-stages", max_stages, "largest p")->capture_default_str();
     app.add_option("--json", json_path, "write every measurement to FILE");
     try {
@@ -91,7 +96,8 @@ int main(int argc, char** argv) {
     ptt::require_input(repeats >= 1 && repeats <= 1000, "--repeats: must be in [1, 1000]");
     ptt::require_input(batch >= 1 && batch <= 65536, "--batch-size: must be in [1, 65536]");
     ptt::require_input(max_stages >= 2 && max_stages <= 16, "--max-stages: must be in [2, 16]");
-    for (int m : micros) ptt::require_input(m >= 1 && m <= batch, "--microbatches: each must be in [1, --batch-size]");
+    for (int m : micros)
+      ptt::require_input(m >= 1 && m <= batch, "--microbatches: each must be in [1, --batch-size]");
     Eigen::setNbThreads(1);
     ptt::MetricsLog json(json_path);
     nlohmann::json rows = nlohmann::json::array();
@@ -104,13 +110,17 @@ int main(int argc, char** argv) {
       for (int r = 0; r <= repeats; ++r) {
         timeline.clear();
         ptt::ch05::run_pipeline(stages, m, s, timeline, r, std::chrono::milliseconds(60000));
-        if (r > 0) bubbles.push_back(ptt::ch05::utilisation(timeline.events(), static_cast<int>(stages.size())).bubble());
+        if (r > 0)
+          bubbles.push_back(
+              ptt::ch05::utilisation(timeline.events(), static_cast<int>(stages.size())).bubble());
       }
       return summarise(bubbles);
     };
 
-    std::printf("Pipeline bubble: measured (median, min-max over %d steps) vs predicted (p-1)/(m+p-1)\n", repeats);
-    std::printf("1) balanced synthetic stages (forward %.1f ms, backward %.1f ms, sleeping)\n", forward_ms, 2 * forward_ms);
+    std::printf("Pipeline bubble: measured (median, min-max over %d steps) vs predicted (p-1)/(m+p-1)\n",
+                repeats);
+    std::printf("1) balanced synthetic stages (forward %.1f ms, backward %.1f ms, sleeping)\n", forward_ms,
+                2 * forward_ms);
     std::printf("%3s %4s %9s %22s %22s\n", "p", "m", "predicted", "GPipe", "1F1B");
     std::vector<std::unique_ptr<SleepStage>> sleepers;
     for (int i = 0; i < max_stages; ++i) sleepers.push_back(std::make_unique<SleepStage>(forward_ms));
@@ -121,9 +131,18 @@ int main(int argc, char** argv) {
         const Cell g = measure(stages, m, Schedule::GPipe);
         const Cell f = measure(stages, m, Schedule::OneFOneB);
         const double pred = ptt::ch05::predicted_bubble(p, m);
-        std::printf("%3d %4d %9s %22s %22s\n", p, m, pct(pred).c_str(), cell_text(g).c_str(), cell_text(f).c_str());
-        rows.push_back({{"kind", "synthetic"}, {"p", p}, {"m", m}, {"predicted", pred}, {"gpipe", g.median},
-                        {"gpipe_min", g.lo}, {"gpipe_max", g.hi}, {"1f1b", f.median}, {"1f1b_min", f.lo}, {"1f1b_max", f.hi}});
+        std::printf("%3d %4d %9s %22s %22s\n", p, m, pct(pred).c_str(), cell_text(g).c_str(),
+                    cell_text(f).c_str());
+        rows.push_back({{"kind", "synthetic"},
+                        {"p", p},
+                        {"m", m},
+                        {"predicted", pred},
+                        {"gpipe", g.median},
+                        {"gpipe_min", g.lo},
+                        {"gpipe_max", g.hi},
+                        {"1f1b", f.median},
+                        {"1f1b_min", f.lo},
+                        {"1f1b_max", f.hi}});
       }
 
     // The real MLP on random data (the bubble does not depend on the values).
@@ -144,8 +163,8 @@ int main(int argc, char** argv) {
     const int max_real = std::min(max_stages, layout.num_layers());
     std::printf("\n2) the real MLP %s, batch %d (stages balanced by multiply-adds; %u cores here)\n",
                 sizes_text.c_str(), batch, std::thread::hardware_concurrency());
-    std::printf("%3s %4s %9s %22s %22s %14s %14s %9s %9s\n", "p", "m", "predicted", "GPipe", "1F1B", "GPipe peak",
-                "1F1B peak", "GPipe MB", "1F1B MB");
+    std::printf("%3s %4s %9s %22s %22s %14s %14s %9s %9s\n", "p", "m", "predicted", "GPipe", "1F1B",
+                "GPipe peak", "1F1B peak", "GPipe MB", "1F1B MB");
     for (int p = 2; p <= max_real; ++p)
       for (int m : micros) {
         Cell cells[2];
@@ -175,18 +194,34 @@ int main(int argc, char** argv) {
         double mb[2] = {0, 0};  // the largest stage's stored activations
         for (int k = 0; k < 2; ++k)
           for (std::size_t f : floats[k]) mb[k] = std::max(mb[k], 4.0 * static_cast<double>(f) / 1e6);
-        std::printf("%3d %4d %9s %22s %22s %14s %14s %9.1f %9.1f\n", p, m, pct(pred).c_str(), cell_text(cells[0]).c_str(),
-                    cell_text(cells[1]).c_str(), peak_text(peaks[0]).c_str(), peak_text(peaks[1]).c_str(), mb[0], mb[1]);
-        rows.push_back({{"kind", "mlp"}, {"p", p}, {"m", m}, {"predicted", pred}, {"gpipe", cells[0].median},
-                        {"gpipe_min", cells[0].lo}, {"gpipe_max", cells[0].hi}, {"1f1b", cells[1].median},
-                        {"1f1b_min", cells[1].lo}, {"1f1b_max", cells[1].hi}, {"gpipe_peak", peaks[0]},
-                        {"1f1b_peak", peaks[1]}, {"gpipe_peak_mb", mb[0]}, {"1f1b_peak_mb", mb[1]}});
+        std::printf("%3d %4d %9s %22s %22s %14s %14s %9.1f %9.1f\n", p, m, pct(pred).c_str(),
+                    cell_text(cells[0]).c_str(), cell_text(cells[1]).c_str(), peak_text(peaks[0]).c_str(),
+                    peak_text(peaks[1]).c_str(), mb[0], mb[1]);
+        rows.push_back({{"kind", "mlp"},
+                        {"p", p},
+                        {"m", m},
+                        {"predicted", pred},
+                        {"gpipe", cells[0].median},
+                        {"gpipe_min", cells[0].lo},
+                        {"gpipe_max", cells[0].hi},
+                        {"1f1b", cells[1].median},
+                        {"1f1b_min", cells[1].lo},
+                        {"1f1b_max", cells[1].hi},
+                        {"gpipe_peak", peaks[0]},
+                        {"1f1b_peak", peaks[1]},
+                        {"gpipe_peak_mb", mb[0]},
+                        {"1f1b_peak_mb", mb[1]}});
       }
-    std::printf("(peak: micro-batches whose activations each stage held at once, stage 0/1/...;\n"
-                " MB: the activations the fullest stage held at its peak)\n");
+    std::printf(
+        "(peak: micro-batches whose activations each stage held at once, stage 0/1/...;\n"
+        " MB: the activations the fullest stage held at its peak)\n");
     if (json.enabled()) {
-      json.write({{"bench", "ch05_pipeline"}, {"forward_ms", forward_ms}, {"repeats", repeats}, {"batch", batch},
-                  {"sizes", sizes}, {"rows", rows}});
+      json.write({{"bench", "ch05_pipeline"},
+                  {"forward_ms", forward_ms},
+                  {"repeats", repeats},
+                  {"batch", batch},
+                  {"sizes", sizes},
+                  {"rows", rows}});
       json.commit();
     }
     return 0;

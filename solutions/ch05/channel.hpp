@@ -14,12 +14,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace ptt::ch05 {
 
@@ -93,5 +96,40 @@ class Channel {
   bool closed_ = false;
   std::string reason_;
 };
+
+/// @brief Runs @p body(k) for k = 0 .. @p workers - 1, each on its own thread, and joins them.
+///
+/// When a body throws, @p stop is called at once with a reason (it closes the channels, so the
+/// peers that wait on them wake up and stop too). After the join, the first exception that is not
+/// a ChannelError is rethrown: the cause, not its echoes in the other workers.
+/// @param name what a worker is called in messages ("stage", "tp worker").
+inline void run_workers(int workers, const std::string& name, const std::function<void(int)>& body,
+                        const std::function<void(const std::string&)>& stop) {
+  std::mutex error_mutex;
+  std::exception_ptr cause, echo;
+  auto worker = [&](int k) {
+    const std::string who = name + " " + std::to_string(k);
+    try {
+      body(k);
+    } catch (const ChannelError&) {
+      {
+        std::lock_guard lock(error_mutex);
+        if (!echo) echo = std::current_exception();
+      }
+      stop(who + " stopped");
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(error_mutex);
+        if (!cause) cause = std::current_exception();
+      }
+      stop(who + " failed: " + e.what());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int k = 0; k < workers; ++k) threads.emplace_back(worker, k);
+  for (auto& t : threads) t.join();
+  if (cause) std::rethrow_exception(cause);
+  if (echo) std::rethrow_exception(echo);
+}
 
 }  // namespace ptt::ch05

@@ -24,10 +24,10 @@ namespace ptt::ch05 {
 /// One worker's part of the model.
 struct Worker {
   explicit Worker(std::vector<int> sizes) : layout(std::move(sizes)) {}
-  ParamLayout layout;                  ///< the shard's own layer shapes
-  std::vector<float> params, grads;    ///< laid out by `layout`
+  ParamLayout layout;                ///< the shard's own layer shapes
+  std::vector<float> params, grads;  ///< laid out by `layout`
   std::unique_ptr<Optimizer> optimizer;
-  std::vector<std::size_t> to_full;    ///< to_full[i]: index in chapter 01's buffer of params[i]
+  std::vector<std::size_t> to_full;  ///< to_full[i]: index in chapter 01's buffer of params[i]
 };
 
 /// A model split between workers (threads that talk only through Channels).

@@ -1,11 +1,8 @@
 #include "pipeline.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include "channel.hpp"
 #include "ptt/data.hpp"
@@ -23,7 +20,8 @@ Schedule parse_schedule(const std::string& name) {
 std::string schedule_name(Schedule s) { return s == Schedule::GPipe ? "gpipe" : "1f1b"; }
 
 std::vector<Op> make_schedule(Schedule s, int stage, int stages, int micro) {
-  return s == Schedule::GPipe ? gpipe_schedule(stage, stages, micro) : one_f_one_b_schedule(stage, stages, micro);
+  return s == Schedule::GPipe ? gpipe_schedule(stage, stages, micro)
+                              : one_f_one_b_schedule(stage, stages, micro);
 }
 
 std::string to_string(const std::vector<Op>& ops) {
@@ -37,16 +35,19 @@ std::string to_string(const std::vector<Op>& ops) {
 }
 
 void validate_schedule(const std::vector<Op>& ops, int micro) {
-  std::vector<int> forwards(static_cast<std::size_t>(micro), 0), backwards(static_cast<std::size_t>(micro), 0);
+  std::vector<int> forwards(static_cast<std::size_t>(micro), 0),
+      backwards(static_cast<std::size_t>(micro), 0);
   for (const Op& op : ops) {
     if (op.micro < 0 || op.micro >= micro)
-      throw std::logic_error("schedule names micro-batch " + std::to_string(op.micro) + " of " + std::to_string(micro));
+      throw std::logic_error("schedule names micro-batch " + std::to_string(op.micro) + " of " +
+                             std::to_string(micro));
     const auto j = static_cast<std::size_t>(op.micro);
     if (op.forward) {
       if (++forwards[j] > 1) throw std::logic_error("schedule runs F" + std::to_string(op.micro) + " twice");
     } else {
       if (forwards[j] == 0)
-        throw std::logic_error("schedule runs B" + std::to_string(op.micro) + " before F" + std::to_string(op.micro));
+        throw std::logic_error("schedule runs B" + std::to_string(op.micro) + " before F" +
+                               std::to_string(op.micro));
       if (++backwards[j] > 1) throw std::logic_error("schedule runs B" + std::to_string(op.micro) + " twice");
     }
   }
@@ -76,8 +77,6 @@ PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule
   std::vector<Channel<Message>> down(static_cast<std::size_t>(p)), up(static_cast<std::size_t>(p));
   PipelineRun run;
   run.peak_stored.assign(static_cast<std::size_t>(p), 0);
-  std::mutex error_mutex;
-  std::exception_ptr first_error, first_channel_error;
   auto stop_all = [&](const std::string& why) {
     for (auto& c : down) c.close(why);
     for (auto& c : up) c.close(why);
@@ -86,71 +85,56 @@ PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule
   auto stage_thread = [&](int s) {
     const auto i = static_cast<std::size_t>(s);
     const std::string name = "stage " + std::to_string(s);
-    try {
-      int stored = 0;  // micro-batches whose activations this stage holds
-      for (const Op& op : orders[i]) {
-        const std::string tag = std::to_string(op.micro);
-        if (op.forward) {
-          Matrix input;
-          if (s > 0) {
-            Message m = down[i - 1].recv(timeout, name + ": activations of micro-batch " + tag);
-            if (m.micro != op.micro)  // channels keep order, so a mismatch is a schedule bug
-              throw std::logic_error(name + " expected the activations of micro-batch " + tag + ", got " +
-                                     std::to_string(m.micro));
-            input = std::move(m.data);
-          }
-          const double t0 = timeline.now_us();
-          Matrix out = stages[i]->forward(op.micro, std::move(input));
-          timeline.record({s, op.micro, OpKind::Forward, step, t0, timeline.now_us()});
-          run.peak_stored[i] = std::max(run.peak_stored[i], ++stored);
-          if (s + 1 < p) down[i].send({op.micro, std::move(out)});
-        } else {
-          Matrix grad;
-          if (s + 1 < p) {
-            Message m = up[i].recv(timeout, name + ": gradients of micro-batch " + tag);
-            if (m.micro != op.micro)
-              throw std::logic_error(name + " expected the gradients of micro-batch " + tag + ", got " +
-                                     std::to_string(m.micro));
-            grad = std::move(m.data);
-          }
-          const double t0 = timeline.now_us();
-          Matrix dx = stages[i]->backward(op.micro, std::move(grad));
-          timeline.record({s, op.micro, OpKind::Backward, step, t0, timeline.now_us()});
-          --stored;
-          if (s > 0) up[i - 1].send({op.micro, std::move(dx)});
+    int stored = 0;  // micro-batches whose activations this stage holds
+    for (const Op& op : orders[i]) {
+      const std::string tag = std::to_string(op.micro);
+      if (op.forward) {
+        Matrix input;
+        if (s > 0) {
+          Message m = down[i - 1].recv(timeout, name + ": activations of micro-batch " + tag);
+          if (m.micro != op.micro)  // channels keep order, so a mismatch is a schedule bug
+            throw std::logic_error(name + " expected the activations of micro-batch " + tag + ", got " +
+                                   std::to_string(m.micro));
+          input = std::move(m.data);
         }
+        const double t0 = timeline.now_us();
+        Matrix out = stages[i]->forward(op.micro, std::move(input));
+        timeline.record({s, op.micro, OpKind::Forward, step, t0, timeline.now_us()});
+        run.peak_stored[i] = std::max(run.peak_stored[i], ++stored);
+        if (s + 1 < p) down[i].send({op.micro, std::move(out)});
+      } else {
+        Matrix grad;
+        if (s + 1 < p) {
+          Message m = up[i].recv(timeout, name + ": gradients of micro-batch " + tag);
+          if (m.micro != op.micro)
+            throw std::logic_error(name + " expected the gradients of micro-batch " + tag + ", got " +
+                                   std::to_string(m.micro));
+          grad = std::move(m.data);
+        }
+        const double t0 = timeline.now_us();
+        Matrix dx = stages[i]->backward(op.micro, std::move(grad));
+        timeline.record({s, op.micro, OpKind::Backward, step, t0, timeline.now_us()});
+        --stored;
+        if (s > 0) up[i - 1].send({op.micro, std::move(dx)});
       }
-    } catch (const ChannelError&) {
-      std::lock_guard lock(error_mutex);
-      if (!first_channel_error) first_channel_error = std::current_exception();
-      stop_all(name + " stopped");
-    } catch (const std::exception& e) {
-      {
-        std::lock_guard lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-      }
-      stop_all(name + " failed: " + e.what());
     }
   };
-
-  std::vector<std::thread> threads;
-  for (int s = 0; s < p; ++s) threads.emplace_back(stage_thread, s);
-  for (auto& t : threads) t.join();
-  if (first_error) std::rethrow_exception(first_error);  // the cause, not its echoes
-  if (first_channel_error) std::rethrow_exception(first_channel_error);
+  run_workers(p, "stage", stage_thread, stop_all);
   return run;
 }
 
 std::vector<int> partition_layers(const ParamLayout& layout, int stages) {
   const int L = layout.num_layers();
   require_input(stages >= 1, "--pp: must be at least 1, got " + std::to_string(stages));
-  require_input(stages <= L, "--pp " + std::to_string(stages) + ": the MLP has only " + std::to_string(L) +
-                                 " layers, and each stage needs at least one (add hidden layers with --hidden)");
+  require_input(stages <= L,
+                "--pp " + std::to_string(stages) + ": the MLP has only " + std::to_string(L) +
+                    " layers, and each stage needs at least one (add hidden layers with --hidden)");
   // best[k][l]: the smallest possible largest-stage cost splitting the first l layers into k stages.
   std::vector<double> prefix(static_cast<std::size_t>(L) + 1, 0.0);
   for (int l = 0; l < L; ++l) {
     const auto& slot = layout.layer(l);
-    prefix[static_cast<std::size_t>(l) + 1] = prefix[static_cast<std::size_t>(l)] + double(slot.in) * double(slot.out);
+    prefix[static_cast<std::size_t>(l) + 1] =
+        prefix[static_cast<std::size_t>(l)] + double(slot.in) * double(slot.out);
   }
   const double inf = std::numeric_limits<double>::infinity();
   const auto P = static_cast<std::size_t>(stages), N = static_cast<std::size_t>(L);
@@ -198,8 +182,10 @@ class PipelineMlp::MlpStage final : public StageWork {
     const auto rows = static_cast<Eigen::Index>(r.end - r.begin);
     Workspace& ws = ws_[static_cast<std::size_t>(j)];
     ws.resize(w_.layout, rows);
-    if (first_) ws.acts[0] = X_->middleRows(static_cast<Eigen::Index>(r.begin), rows);
-    else ws.acts[0] = std::move(input);
+    if (first_)
+      ws.acts[0] = X_->middleRows(static_cast<Eigen::Index>(r.begin), rows);
+    else
+      ws.acts[0] = std::move(input);
     const int L = w_.layout.num_layers();
     for (int l = 0; l < L; ++l) {
       const auto layer = linear_view(w_.layout, std::span<const float>(w_.params), l);
@@ -212,7 +198,8 @@ class PipelineMlp::MlpStage final : public StageWork {
     // n_j rows; weighted by n_j / B, the micro-batches add up to the mean over the whole batch.
     logits_->middleRows(static_cast<Eigen::Index>(r.begin), rows) = ws.acts.back();
     auto& dlogits = ws.delta[static_cast<std::size_t>(L)];
-    const float loss = softmax_cross_entropy(ws.acts.back(), labels_.subspan(r.begin, r.end - r.begin), dlogits);
+    const float loss =
+        softmax_cross_entropy(ws.acts.back(), labels_.subspan(r.begin, r.end - r.begin), dlogits);
     const float weight = static_cast<float>(rows) / static_cast<float>(X_->rows());
     dlogits *= weight;
     loss_ += loss * weight;
@@ -236,8 +223,8 @@ class PipelineMlp::MlpStage final : public StageWork {
       // accumulation over micro-batches costs nothing extra inside the matrix product.
       grad.W.noalias() += dY.transpose() * ws.acts[i];
       for (Eigen::Index r = 0; r < dY.rows(); ++r) grad.b += dY.row(r).transpose();
-      if (l == 0 && first_) break;  // nobody needs the network's input gradient
-      ws.delta[i].noalias() = dY * layer.W;  // dX, for the layer below or the previous stage
+      if (l == 0 && first_) break;                        // nobody needs the network's input gradient
+      ws.delta[i].noalias() = dY * layer.W;               // dX, for the layer below or the previous stage
       if (l > 0) relu_backward(ws.acts[i], ws.delta[i]);  // the stage input's ReLU is the previous stage's
     }
     if (first_) return {};
@@ -255,7 +242,7 @@ class PipelineMlp::MlpStage final : public StageWork {
  private:
   Worker& w_;
   bool first_, last_;
-  std::vector<Workspace> ws_;    // activations per micro-batch, held from F j to B j
+  std::vector<Workspace> ws_;  // activations per micro-batch, held from F j to B j
   const ConstMatrixRef* X_ = nullptr;
   std::span<const std::uint8_t> labels_;
   int micro_ = 1;
@@ -264,7 +251,10 @@ class PipelineMlp::MlpStage final : public StageWork {
 };
 
 PipelineMlp::PipelineMlp(const ParamLayout& full, int stages, int micro, Schedule schedule, bool trace)
-    : ModelParallel(full, stages, trace), micro_(micro), schedule_(schedule), bounds_(partition_layers(full, stages)) {
+    : ModelParallel(full, stages, trace),
+      micro_(micro),
+      schedule_(schedule),
+      bounds_(partition_layers(full, stages)) {
   require_input(micro >= 1, "--microbatches: must be at least 1, got " + std::to_string(micro));
   const auto& sizes = full.sizes();
   workers_.reserve(static_cast<std::size_t>(stages));
@@ -279,7 +269,8 @@ PipelineMlp::PipelineMlp(const ParamLayout& full, int stages, int micro, Schedul
     for (std::size_t i = 0; i < w.params.size(); ++i) w.to_full.push_back(offset + i);
   }
   for (int s = 0; s < stages; ++s)
-    stages_.push_back(std::make_unique<MlpStage>(workers_[static_cast<std::size_t>(s)], s == 0, s + 1 == stages));
+    stages_.push_back(
+        std::make_unique<MlpStage>(workers_[static_cast<std::size_t>(s)], s == 0, s + 1 == stages));
 }
 
 PipelineMlp::~PipelineMlp() = default;

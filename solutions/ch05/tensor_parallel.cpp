@@ -1,9 +1,5 @@
 #include "tensor_parallel.hpp"
 
-#include <exception>
-#include <mutex>
-#include <thread>
-
 #include "channel.hpp"
 #include "ptt/error.hpp"
 #include "ptt/layers.hpp"
@@ -71,8 +67,6 @@ float TensorParallelMlp::forward_backward(ConstMatrixRef X, std::span<const std:
   // workers keep their order (like MPI point-to-point on one communicator).
   std::vector<Channel<Matrix>> links(static_cast<std::size_t>(p * p));
   std::vector<float> losses(static_cast<std::size_t>(p), 0.0f);
-  std::mutex error_mutex;
-  std::exception_ptr first_error, first_channel_error;
   auto stop_all = [&](const std::string& why) {
     for (auto& c : links) c.close(why);
   };
@@ -97,74 +91,59 @@ float TensorParallelMlp::forward_backward(ConstMatrixRef X, std::span<const std:
                                 : links[static_cast<std::size_t>(from * p + k)].recv(
                                       timeout_, name + ": partial sum of layer " + std::to_string(layer + 1) +
                                                     " from worker " + std::to_string(from));
-        if (from == 0) sum = std::move(part);
-        else sum += part;
+        if (from == 0)
+          sum = std::move(part);
+        else
+          sum += part;
       }
       M = std::move(sum);
       timeline_.record({k, layer, OpKind::AllReduce, step, t0, timeline_.now_us()});
     };
-    try {
-      // Forward.
-      ws.resize(w.layout, X.rows());
-      ws.acts[0] = X;  // every worker reads the whole (replicated) input
-      for (int l = 0; l < L; ++l) {
-        const auto i = static_cast<std::size_t>(l);
-        const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
-        Matrix& out = ws.acts[i + 1];
-        const double t0 = timeline_.now_us();
-        //! [row_parallel_forward]
-        if (splits_[i] == Split::Rows) {
-          out.noalias() = ws.acts[i] * layer.W.transpose();  // my partial product P_k
-          timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
-          all_reduce(out, l);                               // Z = sum_k P_k
-          out.rowwise() += layer.b.transpose();              // the bias once, after the sum
-        } else {
-          linear_forward(ws.acts[i], layer.W, layer.b, out);  // Columns: my slice; Replicated: all
-          timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
-        }
-        //! [row_parallel_forward]
-        if (l + 1 < L) relu_forward(out);
+    // Forward.
+    ws.resize(w.layout, X.rows());
+    ws.acts[0] = X;  // every worker reads the whole (replicated) input
+    for (int l = 0; l < L; ++l) {
+      const auto i = static_cast<std::size_t>(l);
+      const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
+      Matrix& out = ws.acts[i + 1];
+      const double t0 = timeline_.now_us();
+      //! [row_parallel_forward]
+      if (splits_[i] == Split::Rows) {
+        out.noalias() = ws.acts[i] * layer.W.transpose();  // my partial product P_k
+        timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
+        all_reduce(out, l);                    // Z = sum_k P_k
+        out.rowwise() += layer.b.transpose();  // the bias once, after the sum
+      } else {
+        linear_forward(ws.acts[i], layer.W, layer.b, out);  // Columns: my slice; Replicated: all
+        timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
       }
-      // Loss: the logits are replicated, so every worker computes the same loss and gradient.
-      const auto top = static_cast<std::size_t>(L);
-      losses[wk] = softmax_cross_entropy(ws.acts[top], labels, ws.delta[top]);
-      // Backward.
-      for (int l = L - 1; l >= 0; --l) {
-        const auto i = static_cast<std::size_t>(l);
-        const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
-        auto grad = linear_view(w.layout, std::span<float>(w.grads), l);
-        const double t0 = timeline_.now_us();
-        if (l == 0) {
-          linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, nullptr);
-          timeline_.record({k, l, OpKind::Backward, step, t0, timeline_.now_us()});
-          continue;
-        }
-        MatrixRef dX(ws.delta[i]);
-        linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, &dX);
+      //! [row_parallel_forward]
+      if (l + 1 < L) relu_forward(out);
+    }
+    // Loss: the logits are replicated, so every worker computes the same loss and gradient.
+    const auto top = static_cast<std::size_t>(L);
+    losses[wk] = softmax_cross_entropy(ws.acts[top], labels, ws.delta[top]);
+    // Backward.
+    for (int l = L - 1; l >= 0; --l) {
+      const auto i = static_cast<std::size_t>(l);
+      const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
+      auto grad = linear_view(w.layout, std::span<float>(w.grads), l);
+      const double t0 = timeline_.now_us();
+      if (l == 0) {
+        linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, nullptr);
         timeline_.record({k, l, OpKind::Backward, step, t0, timeline_.now_us()});
-        // Columns: dX is my partial sum over my output slice -> all-reduce. Rows: dX is my slice
-        // of the input's gradient, exactly -> nothing to send. Replicated: already whole.
-        if (splits_[i] == Split::Columns) all_reduce(ws.delta[i], l);
-        relu_backward(ws.acts[i], ws.delta[i]);
+        continue;
       }
-    } catch (const ChannelError&) {
-      std::lock_guard lock(error_mutex);
-      if (!first_channel_error) first_channel_error = std::current_exception();
-      stop_all(name + " stopped");
-    } catch (const std::exception& e) {
-      {
-        std::lock_guard lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-      }
-      stop_all(name + " failed: " + e.what());
+      MatrixRef dX(ws.delta[i]);
+      linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, &dX);
+      timeline_.record({k, l, OpKind::Backward, step, t0, timeline_.now_us()});
+      // Columns: dX is my partial sum over my output slice -> all-reduce. Rows: dX is my slice
+      // of the input's gradient, exactly -> nothing to send. Replicated: already whole.
+      if (splits_[i] == Split::Columns) all_reduce(ws.delta[i], l);
+      relu_backward(ws.acts[i], ws.delta[i]);
     }
   };
-
-  std::vector<std::thread> threads;
-  for (int k = 0; k < p; ++k) threads.emplace_back(worker_thread, k);
-  for (auto& t : threads) t.join();
-  if (first_error) std::rethrow_exception(first_error);
-  if (first_channel_error) std::rethrow_exception(first_channel_error);
+  run_workers(p, "tp worker", worker_thread, stop_all);
   logits_ = ws_.front().acts.back();
   return losses.front();
 }

@@ -23,7 +23,8 @@ void Timeline::record(const Event& e) {
 std::vector<Event> Timeline::events() const {
   std::vector<Event> all;
   for (const auto& list : lists_) all.insert(all.end(), list.begin(), list.end());
-  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.start_us < b.start_us; });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Event& a, const Event& b) { return a.start_us < b.start_us; });
   return all;
 }
 
@@ -40,9 +41,12 @@ void Timeline::clear() {
 namespace {
 const char* kind_name(OpKind k) {
   switch (k) {
-    case OpKind::Forward: return "forward";
-    case OpKind::Backward: return "backward";
-    case OpKind::AllReduce: return "allreduce";
+    case OpKind::Forward:
+      return "forward";
+    case OpKind::Backward:
+      return "backward";
+    case OpKind::AllReduce:
+      return "allreduce";
   }
   return "?";
 }
@@ -53,12 +57,20 @@ void write_chrome_trace(const std::string& path, const std::vector<Event>& event
                         const std::string& row_name) {
   nlohmann::json trace_events = nlohmann::json::array();
   for (int w = 0; w < workers; ++w)  // metadata: names the rows
-    trace_events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", w},
+    trace_events.push_back({{"name", "thread_name"},
+                            {"ph", "M"},
+                            {"pid", 1},
+                            {"tid", w},
                             {"args", {{"name", row_name + " " + std::to_string(w)}}}});
   for (const Event& e : events) {
     const std::string name = std::string(1, kind_letter(e.kind)) + std::to_string(e.micro);
-    trace_events.push_back({{"name", name}, {"cat", kind_name(e.kind)}, {"ph", "X"}, {"pid", 1}, {"tid", e.worker},
-                            {"ts", e.start_us}, {"dur", e.end_us - e.start_us},
+    trace_events.push_back({{"name", name},
+                            {"cat", kind_name(e.kind)},
+                            {"ph", "X"},
+                            {"pid", 1},
+                            {"tid", e.worker},
+                            {"ts", e.start_us},
+                            {"dur", e.end_us - e.start_us},
                             {"args", {{"micro_batch", e.micro}, {"step", e.step}}}});
   }
   // MetricsLog writes to a temporary file and renames it into place on commit(): a trace is
@@ -77,7 +89,8 @@ std::string ascii_timeline(const std::vector<Event>& events, int workers, const 
     t1 = std::max(t1, e.end_us);
   }
   const double per_column = std::max(t1 - t0, 1e-9) / width;
-  std::vector<std::string> rows(static_cast<std::size_t>(workers), std::string(static_cast<std::size_t>(width), '.'));
+  std::vector<std::string> rows(static_cast<std::size_t>(workers),
+                                std::string(static_cast<std::size_t>(width), '.'));
   std::vector<std::string> orders(static_cast<std::size_t>(workers));
   for (const Event& e : events) {
     auto& row = rows.at(static_cast<std::size_t>(e.worker));
@@ -101,7 +114,12 @@ std::string ascii_timeline(const std::vector<Event>& events, int workers, const 
   std::snprintf(span, sizeof span, "%.3f ms", (t1 - t0) / 1000.0);
   out.append("(F forward, B backward, R all-reduce, . idle; the row spans ").append(span).append(")\n");
   for (int w = 0; w < workers; ++w)
-    out.append(row_name).append(" ").append(std::to_string(w)).append(" order: ").append(orders[static_cast<std::size_t>(w)]).append("\n");
+    out.append(row_name)
+        .append(" ")
+        .append(std::to_string(w))
+        .append(" order: ")
+        .append(orders[static_cast<std::size_t>(w)])
+        .append("\n");
   return out;
 }
 
@@ -121,7 +139,8 @@ Utilisation utilisation(const std::vector<Event>& events, int workers) {
     t0 = std::min(t0, e.start_us);
     t1 = std::max(t1, e.end_us);
     // Waiting inside an all-reduce is not useful work: only compute counts as busy.
-    if (e.kind != OpKind::AllReduce) u.busy_us.at(static_cast<std::size_t>(e.worker)) += e.end_us - e.start_us;
+    if (e.kind != OpKind::AllReduce)
+      u.busy_us.at(static_cast<std::size_t>(e.worker)) += e.end_us - e.start_us;
   }
   u.span_us = t1 - t0;
   return u;

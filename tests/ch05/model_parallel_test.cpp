@@ -33,14 +33,17 @@ struct Batch {
   std::vector<std::uint8_t> y;
 };
 Batch random_batch(Eigen::Index rows, int features, int classes, std::uint64_t stream) {
-  Batch b{test::random_matrix(rows, features, stream), std::vector<std::uint8_t>(static_cast<std::size_t>(rows))};
-  for (std::size_t i = 0; i < b.y.size(); ++i) b.y[i] = static_cast<std::uint8_t>((i * 7 + stream) % std::size_t(classes));
+  Batch b{test::random_matrix(rows, features, stream),
+          std::vector<std::uint8_t>(static_cast<std::size_t>(rows))};
+  for (std::size_t i = 0; i < b.y.size(); ++i)
+    b.y[i] = static_cast<std::uint8_t>((i * 7 + stream) % std::size_t(classes));
   return b;
 }
 
 /// Chapter 01: k steps of forward, backward and optimizer update on the given batches.
-std::vector<float> serial_train(const ParamLayout& layout, std::vector<float> params, const std::vector<Batch>& batches,
-                                const std::string& optimizer, std::vector<float>* losses = nullptr) {
+std::vector<float> serial_train(const ParamLayout& layout, std::vector<float> params,
+                                const std::vector<Batch>& batches, const std::string& optimizer,
+                                std::vector<float>* losses = nullptr) {
   std::vector<float> grads(layout.size());
   auto opt = make_optimizer(optimizer, layout.size(), 0.05, 0.9);
   Workspace ws;
@@ -54,9 +57,9 @@ std::vector<float> serial_train(const ParamLayout& layout, std::vector<float> pa
 }
 
 /// The same steps through a ModelParallel.
-std::vector<float> parallel_train(ModelParallel& mp, const ParamLayout& layout, const std::vector<float>& params0,
-                                  const std::vector<Batch>& batches, const std::string& optimizer,
-                                  std::vector<float>* losses = nullptr) {
+std::vector<float> parallel_train(ModelParallel& mp, const ParamLayout& layout,
+                                  const std::vector<float>& params0, const std::vector<Batch>& batches,
+                                  const std::string& optimizer, std::vector<float>* losses = nullptr) {
   mp.scatter_params(params0);
   mp.make_optimizers(optimizer, 0.05, 0.9);
   mp.set_timeout(std::chrono::milliseconds(20000));  // a deadlock fails the test, it does not hang it
@@ -74,7 +77,9 @@ std::vector<float> initial_params(const ParamLayout& layout) {
   std::vector<float> p(layout.size());
   he_init(layout, p, 7);
   // non-zero biases, so that a bias added twice (or never) shows
-  for (int l = 0; l < layout.num_layers(); ++l) linear_view(layout, std::span<float>(p), l).b = test::random_vector(layout.layer(l).out, 90 + std::uint64_t(l)) * 0.1f;
+  for (int l = 0; l < layout.num_layers(); ++l)
+    linear_view(layout, std::span<float>(p), l).b =
+        test::random_vector(layout.layer(l).out, 90 + std::uint64_t(l)) * 0.1f;
   return p;
 }
 
@@ -136,11 +141,13 @@ TEST_P(TensorParallelWorkers, LogitsLossAndGradientsEqualSerial) {
   tp.gather_grads(tp_grads);
   EXPECT_NEAR(tp_loss, loss, kTol * std::abs(loss));
   EXPECT_LT(test::relative_error({tp.logits().data(), std::size_t(tp.logits().size())},
-                                 {logits.data(), std::size_t(logits.size())}), kTol);
+                                 {logits.data(), std::size_t(logits.size())}),
+            kTol);
   for (int l = 0; l < layout.num_layers(); ++l) {
     const LayerSlot& s = layout.layer(l);
     EXPECT_LT(test::relative_error(std::span(tp_grads).subspan(s.weight, s.end - s.weight),
-                                   std::span(grads).subspan(s.weight, s.end - s.weight)), kTol)
+                                   std::span(grads).subspan(s.weight, s.end - s.weight)),
+              kTol)
         << "layer " << l << " with " << workers << " workers";
   }
   // Replicated parameters' gradients are the same bits on every worker (fixed summation order).
@@ -205,7 +212,8 @@ TEST_P(PipelineCase, WeightsAfterStepsEqualSerial) {
   PipelineMlp pipe(layout, p, m, schedule, false);
   const std::vector<float> got = parallel_train(pipe, layout, p0, batches, "sgd", &pipe_losses);
   EXPECT_LT(test::relative_error(got, want), kTol);
-  for (std::size_t k = 0; k < batches.size(); ++k) EXPECT_NEAR(pipe_losses[k], serial_losses[k], kTol * serial_losses[k]);
+  for (std::size_t k = 0; k < batches.size(); ++k)
+    EXPECT_NEAR(pipe_losses[k], serial_losses[k], kTol * serial_losses[k]);
   // Peak stored activations in the last step (m' = min(m, 10) micro-batches): GPipe all of them,
   // 1F1B at most p - s on stage s.
   const int used = std::min(m, 10);
@@ -224,8 +232,10 @@ std::vector<std::tuple<Schedule, int, int>> pipeline_cases() {
 }
 INSTANTIATE_TEST_SUITE_P(SchedulesStagesMicroBatches, PipelineCase, ::testing::ValuesIn(pipeline_cases()),
                          [](const auto& param_info) {
-                           return schedule_name(std::get<0>(param_info.param)) + "_p" + std::to_string(std::get<1>(param_info.param)) +
-                                  "_m" + std::to_string(std::get<2>(param_info.param)) + "_" + std::to_string(param_info.index);
+                           return schedule_name(std::get<0>(param_info.param)) + "_p" +
+                                  std::to_string(std::get<1>(param_info.param)) + "_m" +
+                                  std::to_string(std::get<2>(param_info.param)) + "_" +
+                                  std::to_string(param_info.index);
                          });
 
 TEST(Pipeline, TheRealShapeEqualsSerial) {
@@ -265,7 +275,8 @@ TEST(Pipeline, OptimizerStateGathersAndScattersThroughTheShards) {
     auto again = make_optimizer(opt, layout.size(), 0.05, 0.9);
     other.gather_optimizer(*again);
     EXPECT_EQ(std::vector<float>(again->state().begin(), again->state().end()),
-              std::vector<float>(full->state().begin(), full->state().end())) << opt;
+              std::vector<float>(full->state().begin(), full->state().end()))
+        << opt;
     EXPECT_EQ(again->steps_taken(), full->steps_taken());
     EXPECT_TRUE(std::any_of(full->state().begin(), full->state().end(), [](float v) { return v != 0.0f; }));
   }
@@ -331,7 +342,8 @@ TEST(Pipeline, AStuckPeerEndsTheStepWithATimeoutNotAHang) {
   Slow slow;
   Timeline timeline(2, false);
   std::vector<StageWork*> stages{&slow, &ok};
-  EXPECT_THROW(run_pipeline(stages, 2, Schedule::GPipe, timeline, 1, std::chrono::milliseconds(50)), ChannelError);
+  EXPECT_THROW(run_pipeline(stages, 2, Schedule::GPipe, timeline, 1, std::chrono::milliseconds(50)),
+               ChannelError);
 }
 
 TEST(Channel, KeepsOrderAndWakesWaitersOnClose) {

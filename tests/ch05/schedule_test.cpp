@@ -2,13 +2,14 @@
 // their validity, and — simulated with unit times, no threads — that every stage's order fits
 // together without deadlock, that the bubble is (p-1)/(m+p-1), and how many micro-batches'
 // activations each stage holds (GPipe: m; 1F1B: at most p - s).
+#include "schedule.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "pipeline.hpp"
-#include "schedule.hpp"
 
 namespace ptt::ch05 {
 namespace {
@@ -17,7 +18,10 @@ std::vector<Op> ops(const std::string& text) {  // "F0 F1 B0" -> ops
   std::vector<Op> out;
   std::size_t i = 0;
   while (i < text.size()) {
-    if (text[i] == ' ') { ++i; continue; }
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
     const bool f = text[i] == 'F';
     std::size_t end = text.find(' ', i);
     if (end == std::string::npos) end = text.size();
@@ -38,7 +42,8 @@ Simulated simulate(Schedule s, int p, int m, double tf = 1.0, double tb = 2.0) {
   std::vector<std::vector<Op>> order;
   for (int k = 0; k < p; ++k) order.push_back(make_schedule(s, k, p, m));
   // done_f[k][j] / done_b[k][j]: when stage k finished F j / B j (negative: not yet).
-  std::vector<std::vector<double>> done_f(p, std::vector<double>(m, -1)), done_b(p, std::vector<double>(m, -1));
+  std::vector<std::vector<double>> done_f(p, std::vector<double>(m, -1)),
+      done_b(p, std::vector<double>(m, -1));
   std::vector<std::size_t> next(p, 0);
   std::vector<double> free_at(p, 0.0);
   std::vector<int> stored(p, 0);
@@ -50,8 +55,10 @@ Simulated simulate(Schedule s, int p, int m, double tf = 1.0, double tb = 2.0) {
       if (next[k] == order[k].size()) continue;
       const Op op = order[k][next[k]];
       double ready;
-      if (op.forward) ready = k == 0 ? 0.0 : done_f[k - 1][op.micro];
-      else ready = k == p - 1 ? done_f[k][op.micro] : done_b[k + 1][op.micro];
+      if (op.forward)
+        ready = k == 0 ? 0.0 : done_f[k - 1][op.micro];
+      else
+        ready = k == p - 1 ? done_f[k][op.micro] : done_b[k + 1][op.micro];
       if (ready < 0) continue;  // its input is not there yet
       const double start = std::max(ready, free_at[k]);
       free_at[k] = start + (op.forward ? tf : tb);
@@ -64,8 +71,8 @@ Simulated simulate(Schedule s, int p, int m, double tf = 1.0, double tb = 2.0) {
     }
   }
   for (int k = 0; k < p; ++k)
-    EXPECT_EQ(next[k], order[k].size()) << "deadlock: stage " << k << " stuck at op " << next[k] << " of "
-                                        << to_string(order[k]);
+    EXPECT_EQ(next[k], order[k].size())
+        << "deadlock: stage " << k << " stuck at op " << next[k] << " of " << to_string(order[k]);
   return out;
 }
 
@@ -121,7 +128,8 @@ TEST(GPipe, FeasibleBubbleEqualsTheoryAndHoldsAllMicroBatches) {
   for (int p = 1; p <= 5; ++p)
     for (int m = 1; m <= 16; ++m) {
       const Simulated sim = simulate(Schedule::GPipe, p, m);
-      EXPECT_NEAR(1.0 - 3.0 * m / sim.makespan, double(p - 1) / double(m + p - 1), 1e-12) << "p=" << p << " m=" << m;
+      EXPECT_NEAR(1.0 - 3.0 * m / sim.makespan, double(p - 1) / double(m + p - 1), 1e-12)
+          << "p=" << p << " m=" << m;
       for (int s = 0; s < p; ++s) EXPECT_EQ(sim.peak[s], m);
     }
 }
