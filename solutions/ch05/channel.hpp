@@ -102,7 +102,10 @@ class Channel {
 /// When a body throws, @p stop is called at once with a reason (it closes the channels, so the
 /// peers that wait on them wake up and stop too). After the join, the first exception that is not
 /// a ChannelError is rethrown: the cause, not its echoes in the other workers.
-/// @param name what a worker is called in messages ("stage", "tp worker").
+/// @param workers how many threads (worker k runs body(k)).
+/// @param name    what a worker is called in messages ("stage", "tp worker").
+/// @param body    one worker's work; it talks to the others only through channels.
+/// @param stop    called with the reason when a worker fails: closes the channels.
 inline void run_workers(int workers, const std::string& name, const std::function<void(int)>& body,
                         const std::function<void(const std::string&)>& stop) {
   std::mutex error_mutex;
