@@ -4,18 +4,8 @@
 # Usage: bad_flags.sh CH04_CUDA CH04_GEMM CH04_STEP_BENCH
 set -u
 cuda=$1 gemm=$2 step=$3
-failures=0
-err=$(mktemp)
-check() {
-  local want=$1; shift
-  "$@" >/dev/null 2>"$err" </dev/null
-  local code=$?
-  if [[ $code -eq 2 && $(wc -l <"$err") -eq 1 ]] && grep -qF -- "$want" "$err"; then
-    echo "ok   ${*:2}: $(cat "$err")"
-  else
-    echo "FAIL ${*:2}: exit $code, stderr:"; cat "$err"; failures=$((failures + 1))
-  fi
-}
+source "$(dirname "$0")/../bad_flags_lib.sh"
+check() { expect_refused "$@"; }
 check --gemm "$cuda" --no-progress --gemm bogus
 check --gemm "$cuda" --no-progress --gemm cublas-tf32
 check --batch-size "$cuda" --no-progress --batch-size 0
@@ -28,6 +18,4 @@ check --sweep "$gemm" --sweep --kernel smem
 check --gemm "$step" --gemm cublas,nope
 check --batch-size "$step" --hidden 256,128
 check --hidden "$step" --hidden 256,x --batch-size 8
-rm -f "$err"
-echo "$failures failed"
-[[ $failures -eq 0 ]]
+finish

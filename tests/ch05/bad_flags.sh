@@ -1,19 +1,9 @@
 #!/usr/bin/env bash
 # ch05_model_parallel's own flags: each bad value exits 2 with one stderr line naming the flag.
 set -u
+source "$(dirname "$0")/../bad_flags_lib.sh"
 exe=$1
-failures=0
-err=$(mktemp)
-check() {
-  local want=$1; shift
-  "$exe" --no-progress --max-steps 2 "$@" >/dev/null 2>"$err" </dev/null
-  local code=$?
-  if [[ $code -eq 2 && $(wc -l <"$err") -eq 1 ]] && grep -qF -- "$want" "$err"; then
-    echo "ok   $*: $(cat "$err")"
-  else
-    echo "FAIL $*: exit $code, stderr:"; cat "$err"; failures=$((failures + 1))
-  fi
-}
+check() { expect_refused "$1" "$exe" --no-progress --max-steps 2 "${@:2}"; }
 check --tp --tp 0
 check --tp --tp -1
 check --tp --tp 1000
@@ -25,6 +15,4 @@ check --microbatches --microbatches 0
 check --microbatches --batch-size 16 --microbatches 17
 check --schedule --schedule zero-bubble
 check "--trace /nonexistent-dir/t.json" --trace /nonexistent-dir/t.json
-rm -f "$err"
-echo "$failures failed"
-[[ $failures -eq 0 ]]
+finish

@@ -238,28 +238,26 @@ INSTANTIATE_TEST_SUITE_P(SchedulesStagesMicroBatches, PipelineCase, ::testing::V
                                   std::to_string(param_info.index);
                          });
 
-TEST(Pipeline, TheRealShapeEqualsSerial) {
-  const ParamLayout layout({784, 256, 128, 10});
+/// The weights after @p steps steps of 1F1B with @p stages stages and 5 micro-batches equal
+/// chapter 01's, with optimizer @p opt, on random batches of @p rows rows.
+void expect_1f1b_equals_serial(const std::vector<int>& sizes, int stages, int steps, Eigen::Index rows,
+                               const std::string& opt) {
+  const ParamLayout layout(sizes);
   const std::vector<float> p0 = initial_params(layout);
   std::vector<Batch> batches;
-  for (int k = 0; k < 2; ++k) batches.push_back(random_batch(32, 784, 10, 40 + std::uint64_t(k)));
-  const std::vector<float> want = serial_train(layout, p0, batches, "sgd");
-  PipelineMlp pipe(layout, 3, 5, Schedule::OneFOneB, false);
-  EXPECT_LT(test::relative_error(parallel_train(pipe, layout, p0, batches, "sgd"), want), kTol);
+  for (int k = 0; k < steps; ++k)
+    batches.push_back(random_batch(rows, sizes.front(), sizes.back(), 40 + std::uint64_t(k)));
+  const std::vector<float> want = serial_train(layout, p0, batches, opt);
+  PipelineMlp pipe(layout, stages, 5, Schedule::OneFOneB, false);
+  EXPECT_LT(test::relative_error(parallel_train(pipe, layout, p0, batches, opt), want), kTol);
 }
+
+TEST(Pipeline, TheRealShapeEqualsSerial) { expect_1f1b_equals_serial({784, 256, 128, 10}, 3, 2, 32, "sgd"); }
 
 // Adam on the small network (on the 784-wide one, Adam's first steps divide each gradient by its
 // own size, so a weight whose gradient is near zero turns rounding-level differences into
 // lr-sized ones; with SGD, whose update is linear in the gradient, the tests above compare them).
-TEST(Pipeline, AdamEqualsSerial) {
-  const ParamLayout layout({23, 16, 12, 8, 5});
-  const std::vector<float> p0 = initial_params(layout);
-  std::vector<Batch> batches;
-  for (int k = 0; k < 3; ++k) batches.push_back(random_batch(24, 23, 5, 44 + std::uint64_t(k)));
-  const std::vector<float> want = serial_train(layout, p0, batches, "adam");
-  PipelineMlp pipe(layout, 4, 5, Schedule::OneFOneB, false);
-  EXPECT_LT(test::relative_error(parallel_train(pipe, layout, p0, batches, "adam"), want), kTol);
-}
+TEST(Pipeline, AdamEqualsSerial) { expect_1f1b_equals_serial({23, 16, 12, 8, 5}, 4, 3, 24, "adam"); }
 
 TEST(Pipeline, OptimizerStateGathersAndScattersThroughTheShards) {
   const ParamLayout layout({23, 16, 12, 8, 5});
