@@ -96,13 +96,17 @@ def ch02_speedup(data, source, path):
     fig, axes = plt.subplots(1, len(mlps), figsize=(4.2 * len(mlps) + 0.6, 4.2), squeeze=False)
     fig.subplots_adjust(bottom=0.22, top=0.85, wspace=0.3)
     for ax, mlp in zip(axes[0], mlps):
-        rows = [row for row in amdahl if row["mlp"] == mlp]
+        rows = [row for row in amdahl if row["mlp"] == mlp and row.get("variant", "fast") == "fast"]
+        owner = [row for row in amdahl if row["mlp"] == mlp and row.get("variant") == "owner"]
         threads = [row["threads"] for row in rows]
         ax.plot(threads, threads, ":", color="#bbbbbb", label="ideal (T)")
         ax.plot(threads, [row["predicted"] for row in rows], "--o", color=COLORS["predicted"],
                 label=f"Amdahl, s = {rows[0]['serial_fraction']:.3f}")
         ax.plot(threads, [row["measured"] for row in rows], "-o", color=COLORS["ch02"],
-                label="measured (ch02 fast)")
+                label="measured (ch02 fast: buffers)")
+        if owner:
+            ax.plot(threads, [row["measured"] for row in owner], "-s", color=COLORS["ch02"], alpha=0.55,
+                    label="measured (ch02 --reduce owner)")
         ax.set_xticks(threads)
         ax.set_xlabel("threads T")
         ax.set_ylabel("speedup over 1 thread")

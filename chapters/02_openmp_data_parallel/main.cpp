@@ -32,16 +32,17 @@ int main(int argc, char** argv) {
     app.add_option("--threads", dp.threads, "OpenMP threads")->capture_default_str();
     app.add_flag("--deterministic", dp.deterministic, "fixed shards and combination order: same bits for any --threads");
     app.add_option("--shards", dp.shards, "shards per batch in deterministic mode")->capture_default_str();
-    app.add_option("--reduce", reduce, "buffers (padded per-shard buffers), atomic or critical")->capture_default_str();
+    app.add_option("--reduce", reduce, "buffers (padded per-shard buffers), owner (each thread owns rows of every weight gradient), atomic or critical")->capture_default_str();
     app.add_flag("--intra-op", intra_op, "no data parallelism: chapter 01's loop with Eigen's threaded GEMM");
     if (auto code = ptt::parse_command_line(app, cfg, argc, argv)) return *code;
     ptt::require_input(dp.threads >= 1 && dp.threads <= 1024, "--threads: must be in [1, 1024], got " + std::to_string(dp.threads));
     ptt::require_input(dp.shards >= 1 && dp.shards <= 4096, "--shards: must be in [1, 4096], got " + std::to_string(dp.shards));
-    ptt::require_input(reduce == "buffers" || reduce == "atomic" || reduce == "critical",
-                       "--reduce: unknown reduction '" + reduce + "' (use buffers, atomic or critical)");
+    ptt::require_input(reduce == "buffers" || reduce == "owner" || reduce == "atomic" || reduce == "critical",
+                       "--reduce: unknown reduction '" + reduce + "' (use buffers, owner, atomic or critical)");
     ptt::require_input(!(dp.deterministic && reduce != "buffers"), "--reduce: " + reduce + " cannot be --deterministic (its order depends on the threads)");
     dp.reduction = reduce == "atomic" ? ptt::ch02::Reduction::Atomic
-                   : reduce == "critical" ? ptt::ch02::Reduction::Critical : ptt::ch02::Reduction::Buffers;
+                   : reduce == "critical" ? ptt::ch02::Reduction::Critical
+                   : reduce == "owner"    ? ptt::ch02::Reduction::Owner : ptt::ch02::Reduction::Buffers;
     // [ch02] our threads run the shards; Eigen must not start its own inside them.
     Eigen::setNbThreads(intra_op ? dp.threads : 1);
 

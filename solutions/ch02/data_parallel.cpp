@@ -25,13 +25,17 @@ GradientBuffers::GradientBuffers(std::size_t count, std::size_t length)
 
 DataParallel::DataParallel(const ParamLayout& layout, const Options& options)
     : layout_(layout), options_(options),
-      buffers_(static_cast<std::size_t>(options.deterministic ? options.shards : options.threads), layout.size()),
+      buffers_(static_cast<std::size_t>(options.deterministic ? options.shards : options.threads),
+               options.reduction == Reduction::Owner ? 0 : layout.size()),  // Owner needs no buffers
       workspaces_(buffers_.count()), stats_(buffers_.count()) {
   PTT_CHECK(options.threads > 0 && options.shards > 0, "bad options");
+  PTT_CHECK(!(options.deterministic && options.reduction != Reduction::Buffers),
+            "only the buffer reduction has a fixed combination order");
 }
 
 float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
                          std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer) {
+  if (options_.reduction == Reduction::Owner) return step_owner(params, x, y, grads, optimizer, timer);
   const int K = shard_count();
   const std::vector<Range> shards = split_batch(static_cast<std::size_t>(x.rows()), K);
   const std::vector<float> weights = shard_weights(shards);
@@ -103,6 +107,99 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
   if (timer && optimizer != nullptr) timer->add(Phase::Update, clock.seconds());
 
   // The batch loss is combined like the gradient: sum_k (n_k / n) loss_k, in shard order.
+  float loss = 0.0f;
+  correct_ = 0;
+  for (int k = 0; k < K; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    if (shards[ku].size() == 0) continue;
+    loss += weights[ku] * stats_[ku].loss;
+    correct_ += stats_[ku].correct;
+  }
+  return loss;
+}
+
+float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
+                               std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer) {
+  PTT_CHECK(x.cols() == layout_.inputs() && static_cast<std::size_t>(x.rows()) == y.size(), "batch shape mismatch");
+  const int K = shard_count();
+  const int L = layout_.num_layers();
+  const std::vector<Range> shards = split_batch(static_cast<std::size_t>(x.rows()), K);
+  const std::vector<float> weights = shard_weights(shards);
+  const std::size_t P = grads.size();
+  const std::size_t chunks = (P + kCombineChunk - 1) / kCombineChunk;
+  shared_.resize(layout_, x.rows());  // acts[0] stays unused: layer 0 reads x itself
+  auto input = [&](int l) -> ConstMatrixRef { return l == 0 ? x : ConstMatrixRef(shared_.acts[static_cast<std::size_t>(l)]); };
+  auto rows = [](Matrix& m, const Range& r) {
+    return m.middleRows(static_cast<Eigen::Index>(r.begin), static_cast<Eigen::Index>(r.size()));
+  };
+  Stopwatch clock;
+
+#pragma omp parallel num_threads(options_.threads)
+  {
+    // Forward and loss: shard k's rows of every activation, in the shared workspace. Its loss
+    // gradient is the shard mean (1/n_k); times w_k = n_k / n it becomes its rows of the
+    // full-batch gradient (1/n), so no weighting is left for later.
+#pragma omp for schedule(static)
+    for (int k = 0; k < K; ++k) {
+      const auto ku = static_cast<std::size_t>(k);
+      const Range s = shards[ku];
+      if (s.size() == 0) continue;
+      for (int l = 0; l < L; ++l) {
+        const auto layer = linear_view(layout_, std::span<const float>(params), l);
+        auto out = rows(shared_.acts[static_cast<std::size_t>(l) + 1], s);
+        linear_forward(input(l).middleRows(static_cast<Eigen::Index>(s.begin), static_cast<Eigen::Index>(s.size())),
+                       layer.W, layer.b, out);
+        if (l + 1 < L) relu_forward(out);
+      }
+      const auto labels = y.subspan(s.begin, s.size());
+      auto top = rows(shared_.delta[static_cast<std::size_t>(L)], s);
+      stats_[ku].loss = softmax_cross_entropy(rows(shared_.acts.back(), s), labels, top);
+      stats_[ku].correct = count_correct(rows(shared_.acts.back(), s), labels);
+      top *= weights[ku];
+    }  // implicit barrier: every shard's delta_L is written
+#pragma omp master
+    if (timer) { timer->add(Phase::Forward, clock.seconds()); clock.reset(); }
+
+    const int t = omp_get_thread_num();
+    const int T = omp_get_num_threads();
+    for (int l = L - 1; l >= 0; --l) {
+      const auto i = static_cast<std::size_t>(l);
+      const auto layer = linear_view(layout_, std::span<const float>(params), l);
+      auto grad = linear_view(layout_, grads, l);
+      Matrix& dY = shared_.delta[i + 1];
+      // The rows of dW_l and db_l this thread owns, over the whole batch.
+      const Range r = shard_range(static_cast<std::size_t>(layer.W.rows()), t, T);
+      if (r.size() > 0) {
+        const auto r0 = static_cast<Eigen::Index>(r.begin), rn = static_cast<Eigen::Index>(r.size());
+        linear_backward(input(l), layer.W.middleRows(r0, rn), dY.middleCols(r0, rn), grad.W.middleRows(r0, rn),
+                        grad.b.segment(r0, rn), nullptr);
+      }
+      // delta_l for each shard's own rows (layer 0's input gradient is not needed).
+      if (l > 0) {
+#pragma omp for schedule(static)
+        for (int k = 0; k < K; ++k) {
+          const Range s = shards[static_cast<std::size_t>(k)];
+          if (s.size() == 0) continue;
+          auto dX = rows(shared_.delta[i], s);
+          dX.noalias() = rows(dY, s) * layer.W;
+          relu_backward(rows(shared_.acts[i], s), dX);
+        }  // implicit barrier: delta_l is complete before layer l-1 reads it
+      }
+    }
+#pragma omp barrier
+#pragma omp master
+    if (timer) { timer->add(Phase::Backward, clock.seconds()); clock.reset(); }
+
+    if (optimizer != nullptr) {
+#pragma omp single
+      optimizer->begin_step();
+#pragma omp for schedule(static)
+      for (std::size_t c = 0; c < chunks; ++c)
+        optimizer->update_range(params, grads, c * kCombineChunk, std::min(P, (c + 1) * kCombineChunk));
+    }
+  }
+  if (timer && optimizer != nullptr) timer->add(Phase::Update, clock.seconds());
+
   float loss = 0.0f;
   correct_ = 0;
   for (int k = 0; k < K; ++k) {

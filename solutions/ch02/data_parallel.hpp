@@ -35,6 +35,8 @@ enum class Reduction {
   Buffers,   ///< per-shard padded buffers, summed in parallel over parameter chunks (the right way)
   Atomic,    ///< every thread adds into one shared buffer with one `omp atomic` per element
   Critical,  ///< every thread adds into one shared buffer inside one `omp critical` section
+  Owner,     ///< no buffers, nothing to combine: each thread owns rows of every weight gradient
+             ///< and computes them over the whole batch (see step_owner())
 };
 
 /// One gradient buffer per shard. Each buffer starts on its own 64-byte cache line and its length
@@ -117,10 +119,32 @@ class DataParallel {
   const Options& options() const { return options_; }
 
  private:
+  /// @brief step() for Reduction::Owner: "owner computes" instead of "compute, then combine".
+  ///
+  /// Forward and the loss run per shard, as in the other modes, but into row blocks of one
+  /// shared workspace, and each shard's loss gradient is scaled by w_k = n_k / n at once:
+  /// the stacked rows are then the full batch's delta_L. Backward, layer by layer, after one
+  /// barrier (every shard's delta_{l+1} is written):
+  ///   dW_l[r_t, :] = delta_{l+1}[:, r_t]^T a_l,  db_l[r_t] = column sums of delta_{l+1}[:, r_t]
+  /// over the WHOLE batch, for the output rows r_t that thread t owns, straight into @p grads;
+  /// and delta_l = (delta_{l+1} W_l) * 1[a_l > 0] for the thread's own shard rows. The sum over
+  /// shards, g = sum_k w_k g_k, happens inside the GEMM's inner dimension: no per-thread
+  /// gradient buffer is written, read back or combined.
+  /// @param params    the parameters; updated when @p optimizer is given.
+  /// @param x         [n, inputs] the batch.
+  /// @param y         [n] its labels.
+  /// @param grads     overwritten with the mean gradient over the whole batch.
+  /// @param optimizer if not null, applied to params after the last layer.
+  /// @param timer     forward, backward and update times are added to it (may be null).
+  /// @return the batch's mean loss.
+  float step_owner(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
+                   std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer);
+
   const ParamLayout& layout_;
   Options options_;
   GradientBuffers buffers_;
   std::vector<Workspace> workspaces_;
+  Workspace shared_;  ///< Reduction::Owner: the whole batch's activations; shard k owns rows s_k
   std::vector<ShardStats> stats_;
   std::size_t correct_ = 0;
 };

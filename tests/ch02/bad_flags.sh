@@ -10,4 +10,5 @@ check --threads --threads many
 check --shards --shards 0
 check --reduce --reduce magic
 check --reduce --reduce atomic --deterministic
+check --reduce --reduce owner --deterministic
 finish

@@ -9,6 +9,7 @@
 #include "data_parallel.hpp"
 #include "ptt/checksum.hpp"
 #include "ptt/data.hpp"
+#include "ptt/metrics.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
 #include "test_util.hpp"
@@ -146,6 +147,21 @@ TEST_P(GradientMatchesSerial, AtomicAndCriticalReductions) {
   }
 }
 
+TEST_P(GradientMatchesSerial, OwnerComputesNoBuffers) {
+  // Each thread's rows of every dW over the whole batch: the weighting happens in delta_L.
+  const auto [threads, batch] = GetParam();
+  Problem p{std::size_t(batch)};
+  const auto [loss_ref, g_ref] = p.serial();
+  DataParallel dp(p.layout, Options{threads, false, 8, Reduction::Owner});
+  std::vector<float> g(p.layout.size(), std::nanf(""));
+  const float loss = dp.gradient(p.params, p.data.x, p.data.y, g, nullptr);
+  EXPECT_LT(relative_error(g, g_ref), 1e-5);
+  EXPECT_NEAR(loss, loss_ref, 1e-5 * std::abs(loss_ref));
+  Workspace ws;
+  mlp_forward(p.layout, p.params, p.data.x, ws);
+  EXPECT_EQ(dp.last_correct(), count_correct(ws.logits(), p.data.y));
+}
+
 // Threads 1..8 and batches of 1 (more threads than samples), 7 (uneven), 128, 250 (uneven).
 INSTANTIATE_TEST_SUITE_P(ThreadsAndBatches, GradientMatchesSerial,
                          ::testing::Combine(::testing::Range(1, 9), ::testing::Values(1, 7, 128, 250)),
@@ -197,6 +213,38 @@ TEST(DataParallel, EqualWeightsWouldBeWrongForUnevenShards) {
   EXPECT_GT(relative_error(naive, g_ref), 1e-2) << "equal weights happened to be right here";
 }
 
+TEST(Owner, MoreThreadsThanRowsOrSamples) {
+  // 12 threads: the 10-row last layer leaves two threads without rows, the 3-sample batch
+  // leaves nine without a shard. Neither may write anything or wait forever.
+  Problem p{3};
+  const auto [loss_ref, g_ref] = p.serial();
+  DataParallel dp(p.layout, Options{12, false, 8, Reduction::Owner});
+  std::vector<float> g(p.layout.size(), std::nanf(""));
+  EXPECT_NEAR(dp.gradient(p.params, p.data.x, p.data.y, g, nullptr), loss_ref, 1e-5 * std::abs(loss_ref));
+  EXPECT_LT(relative_error(g, g_ref), 1e-5);
+}
+
+TEST(Owner, ParallelUpdateEqualsSerialUpdateOfItsGradientBitForBit) {
+  for (const char* name : {"sgd", "adam"}) {
+    Problem p{128};
+    std::vector<float> serial_params = p.params, g(p.layout.size());
+    auto serial_opt = make_optimizer(name, p.params.size(), 0.01, 0.9);
+    auto parallel_opt = make_optimizer(name, p.params.size(), 0.01, 0.9);
+    DataParallel dp(p.layout, Options{3, false, 8, Reduction::Owner});
+    for (int s = 0; s < 3; ++s) {
+      dp.gradient(serial_params, p.data.x, p.data.y, g, nullptr);
+      serial_opt->step(serial_params, g);
+      dp.step(p.params, p.data.x, p.data.y, g, parallel_opt.get(), nullptr);
+    }
+    EXPECT_EQ(p.params, serial_params) << name;
+  }
+}
+
+TEST(Owner, HasNoFixedOrderSoCannotBeDeterministic) {
+  ParamLayout layout({4, 3, 2});
+  EXPECT_ANY_THROW(DataParallel(layout, Options{2, true, 4, Reduction::Owner}));
+}
+
 // Trains `epochs` epochs of a small synthetic set and returns the parameter checksum.
 std::string train_checksum(const Options& opt, int epochs) {
   const Dataset data = make_synthetic(499, 32, 5, 8);  // 499: the last batch of 50 is partial
@@ -225,8 +273,8 @@ TEST(Deterministic, SameChecksumForAnyThreadCountAndRun) {
 }
 
 TEST(FastMode, SameChecksumForTheSameThreadCount) {
-  EXPECT_EQ(train_checksum(Options{3, false, 8, Reduction::Buffers}, 2),
-            train_checksum(Options{3, false, 8, Reduction::Buffers}, 2));
+  for (Reduction r : {Reduction::Buffers, Reduction::Owner})
+    EXPECT_EQ(train_checksum(Options{3, false, 8, r}, 2), train_checksum(Options{3, false, 8, r}, 2));
 }
 
 }  // namespace
