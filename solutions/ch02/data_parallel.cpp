@@ -33,6 +33,28 @@ DataParallel::DataParallel(const ParamLayout& layout, const Options& options)
             "only the buffer reduction has a fixed combination order");
 }
 
+void DataParallel::parallel_update(std::span<float> params, std::span<const float> grads, Optimizer& optimizer) {
+  const std::size_t P = grads.size();
+  const std::size_t chunks = (P + kCombineChunk - 1) / kCombineChunk;
+#pragma omp single
+  optimizer.begin_step();  // implicit barrier: begin_step() happens before any update
+#pragma omp for schedule(static)
+  for (std::size_t c = 0; c < chunks; ++c)
+    optimizer.update_range(params, grads, c * kCombineChunk, std::min(P, (c + 1) * kCombineChunk));
+}
+
+float DataParallel::batch_loss(std::span<const Range> shards, std::span<const float> weights) {
+  // The batch loss is combined like the gradient: sum_k (n_k / n) loss_k, in shard order.
+  float loss = 0.0f;
+  correct_ = 0;
+  for (std::size_t k = 0; k < shards.size(); ++k) {
+    if (shards[k].size() == 0) continue;
+    loss += weights[k] * stats_[k].loss;
+    correct_ += stats_[k].correct;
+  }
+  return loss;
+}
+
 float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
                          std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer) {
   if (options_.reduction == Reduction::Owner) return step_owner(params, x, y, grads, optimizer, timer);
@@ -96,26 +118,11 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
     // Update: the same static schedule over the same chunks gives every thread the chunks it just
     // combined, still in its cache. (No barrier is needed before it for that reason, but the
     // timing above wants one; the implicit barrier of the loop above provides it.)
-    if (optimizer != nullptr) {
-#pragma omp single
-      optimizer->begin_step();  // implicit barrier: begin_step() happens before any update
-#pragma omp for schedule(static)
-      for (std::size_t c = 0; c < chunks; ++c)
-        optimizer->update_range(params, grads, c * kCombineChunk, std::min(P, (c + 1) * kCombineChunk));
-    }
+    if (optimizer != nullptr) parallel_update(params, grads, *optimizer);
   }
   if (timer && optimizer != nullptr) timer->add(Phase::Update, clock.seconds());
 
-  // The batch loss is combined like the gradient: sum_k (n_k / n) loss_k, in shard order.
-  float loss = 0.0f;
-  correct_ = 0;
-  for (int k = 0; k < K; ++k) {
-    const auto ku = static_cast<std::size_t>(k);
-    if (shards[ku].size() == 0) continue;
-    loss += weights[ku] * stats_[ku].loss;
-    correct_ += stats_[ku].correct;
-  }
-  return loss;
+  return batch_loss(shards, weights);
 }
 
 float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
@@ -125,8 +132,6 @@ float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::s
   const int L = layout_.num_layers();
   const std::vector<Range> shards = split_batch(static_cast<std::size_t>(x.rows()), K);
   const std::vector<float> weights = shard_weights(shards);
-  const std::size_t P = grads.size();
-  const std::size_t chunks = (P + kCombineChunk - 1) / kCombineChunk;
   shared_.resize(layout_, x.rows());  // acts[0] stays unused: layer 0 reads x itself
   auto input = [&](int l) -> ConstMatrixRef { return l == 0 ? x : ConstMatrixRef(shared_.acts[static_cast<std::size_t>(l)]); };
   auto rows = [](Matrix& m, const Range& r) {
@@ -160,6 +165,7 @@ float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::s
 #pragma omp master
     if (timer) { timer->add(Phase::Forward, clock.seconds()); clock.reset(); }
 
+    //! [owner_backward]
     const int t = omp_get_thread_num();
     const int T = omp_get_num_threads();
     for (int l = L - 1; l >= 0; --l) {
@@ -186,29 +192,16 @@ float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::s
         }  // implicit barrier: delta_l is complete before layer l-1 reads it
       }
     }
+    //! [owner_backward]
 #pragma omp barrier
 #pragma omp master
     if (timer) { timer->add(Phase::Backward, clock.seconds()); clock.reset(); }
 
-    if (optimizer != nullptr) {
-#pragma omp single
-      optimizer->begin_step();
-#pragma omp for schedule(static)
-      for (std::size_t c = 0; c < chunks; ++c)
-        optimizer->update_range(params, grads, c * kCombineChunk, std::min(P, (c + 1) * kCombineChunk));
-    }
+    if (optimizer != nullptr) parallel_update(params, grads, *optimizer);
   }
   if (timer && optimizer != nullptr) timer->add(Phase::Update, clock.seconds());
 
-  float loss = 0.0f;
-  correct_ = 0;
-  for (int k = 0; k < K; ++k) {
-    const auto ku = static_cast<std::size_t>(k);
-    if (shards[ku].size() == 0) continue;
-    loss += weights[ku] * stats_[ku].loss;
-    correct_ += stats_[ku].correct;
-  }
-  return loss;
+  return batch_loss(shards, weights);
 }
 
 }  // namespace ptt::ch02

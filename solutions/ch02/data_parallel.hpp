@@ -15,6 +15,10 @@
 //                  depend on the thread count.
 //   deterministic  K fixed (independent of the thread count), combined in shard order in
 //                  fixed-size chunks: bit-identical results for 1, 2, 3, ... threads.
+//
+// And one way to need no buffers at all (Reduction::Owner, fast mode only): with each shard's
+// output gradient scaled by w_k, sum_k w_k g_k is ONE product over the whole batch, and each
+// thread computes its own rows of it (step_owner()).
 #pragma once
 
 #include <cstddef>
@@ -139,6 +143,20 @@ class DataParallel {
   /// @return the batch's mean loss.
   float step_owner(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
                    std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer);
+
+  /// @brief The optimizer update, split over fixed chunks of the parameters among the threads of
+  /// the enclosing parallel region (an orphaned worksharing loop: call it from every thread).
+  /// Element-wise, so the bits equal a serial update of the same gradient.
+  /// @param params    the parameters to update.
+  /// @param grads     the combined gradient.
+  /// @param optimizer the optimizer; begin_step() runs once, before any chunk.
+  void parallel_update(std::span<float> params, std::span<const float> grads, Optimizer& optimizer);
+
+  /// @brief The batch loss sum_k (n_k / n) loss_k in shard order; also sets last_correct().
+  /// @param shards  the step's shards.
+  /// @param weights their weights n_k / n.
+  /// @return the batch's mean loss.
+  float batch_loss(std::span<const Range> shards, std::span<const float> weights);
 
   const ParamLayout& layout_;
   Options options_;

@@ -111,48 +111,12 @@ struct Problem {
 
 using test::relative_error;
 
-class GradientMatchesSerial : public ::testing::TestWithParam<std::tuple<int, int>> {};
-
-TEST_P(GradientMatchesSerial, FastMode) {
-  const auto [threads, batch] = GetParam();
+// The gradient, loss and correct-prediction count of one DataParallel step equal chapter 01's on
+// the same batch.
+void expect_matches_serial(const Options& options, int batch) {
   Problem p{std::size_t(batch)};
   const auto [loss_ref, g_ref] = p.serial();
-  DataParallel dp(p.layout, Options{threads, false, 8, Reduction::Buffers});
-  std::vector<float> g(p.layout.size(), std::nanf(""));
-  const float loss = dp.gradient(p.params, p.data.x, p.data.y, g, nullptr);
-  EXPECT_LT(relative_error(g, g_ref), 1e-5);
-  EXPECT_NEAR(loss, loss_ref, 1e-5 * std::abs(loss_ref));
-}
-
-TEST_P(GradientMatchesSerial, DeterministicMode) {
-  const auto [threads, batch] = GetParam();
-  Problem p{std::size_t(batch)};
-  const auto [loss_ref, g_ref] = p.serial();
-  DataParallel dp(p.layout, Options{threads, true, 5, Reduction::Buffers});
-  std::vector<float> g(p.layout.size(), std::nanf(""));
-  const float loss = dp.gradient(p.params, p.data.x, p.data.y, g, nullptr);
-  EXPECT_LT(relative_error(g, g_ref), 1e-5);
-  EXPECT_NEAR(loss, loss_ref, 1e-5 * std::abs(loss_ref));
-}
-
-TEST_P(GradientMatchesSerial, AtomicAndCriticalReductions) {
-  const auto [threads, batch] = GetParam();
-  Problem p{std::size_t(batch)};
-  const auto [loss_ref, g_ref] = p.serial();
-  for (Reduction r : {Reduction::Atomic, Reduction::Critical}) {
-    DataParallel dp(p.layout, Options{threads, false, 8, r});
-    std::vector<float> g(p.layout.size(), std::nanf(""));
-    dp.gradient(p.params, p.data.x, p.data.y, g, nullptr);
-    EXPECT_LT(relative_error(g, g_ref), 1e-5) << (r == Reduction::Atomic ? "atomic" : "critical");
-  }
-}
-
-TEST_P(GradientMatchesSerial, OwnerComputesNoBuffers) {
-  // Each thread's rows of every dW over the whole batch: the weighting happens in delta_L.
-  const auto [threads, batch] = GetParam();
-  Problem p{std::size_t(batch)};
-  const auto [loss_ref, g_ref] = p.serial();
-  DataParallel dp(p.layout, Options{threads, false, 8, Reduction::Owner});
+  DataParallel dp(p.layout, options);
   std::vector<float> g(p.layout.size(), std::nanf(""));
   const float loss = dp.gradient(p.params, p.data.x, p.data.y, g, nullptr);
   EXPECT_LT(relative_error(g, g_ref), 1e-5);
@@ -160,6 +124,32 @@ TEST_P(GradientMatchesSerial, OwnerComputesNoBuffers) {
   Workspace ws;
   mlp_forward(p.layout, p.params, p.data.x, ws);
   EXPECT_EQ(dp.last_correct(), count_correct(ws.logits(), p.data.y));
+}
+
+class GradientMatchesSerial : public ::testing::TestWithParam<std::tuple<int, int>> {};
+
+TEST_P(GradientMatchesSerial, FastMode) {
+  const auto [threads, batch] = GetParam();
+  expect_matches_serial(Options{threads, false, 8, Reduction::Buffers}, batch);
+}
+
+TEST_P(GradientMatchesSerial, DeterministicMode) {
+  const auto [threads, batch] = GetParam();
+  expect_matches_serial(Options{threads, true, 5, Reduction::Buffers}, batch);
+}
+
+TEST_P(GradientMatchesSerial, AtomicAndCriticalReductions) {
+  const auto [threads, batch] = GetParam();
+  for (Reduction r : {Reduction::Atomic, Reduction::Critical}) {
+    SCOPED_TRACE(r == Reduction::Atomic ? "atomic" : "critical");
+    expect_matches_serial(Options{threads, false, 8, r}, batch);
+  }
+}
+
+TEST_P(GradientMatchesSerial, OwnerComputesNoBuffers) {
+  // Each thread's rows of every dW over the whole batch: the weighting happens in delta_L.
+  const auto [threads, batch] = GetParam();
+  expect_matches_serial(Options{threads, false, 8, Reduction::Owner}, batch);
 }
 
 // Threads 1..8 and batches of 1 (more threads than samples), 7 (uneven), 128, 250 (uneven).
@@ -181,13 +171,15 @@ TEST(FastMode, OneThreadIsChapter01BitForBit) {
   EXPECT_EQ(g, g_ref);
 }
 
-TEST(DataParallel, ParallelUpdateEqualsSerialUpdateBitForBit) {
+// Three steps with the update split among the threads give the same bits as three serial updates
+// of the gradients this DataParallel computes, for SGD and Adam.
+void expect_parallel_update_equals_serial(const Options& options) {
   for (const char* name : {"sgd", "adam"}) {
     Problem p{128};
     std::vector<float> serial_params = p.params, g(p.layout.size());
     auto serial_opt = make_optimizer(name, p.params.size(), 0.01, 0.9);
     auto parallel_opt = make_optimizer(name, p.params.size(), 0.01, 0.9);
-    DataParallel dp(p.layout, Options{3, true, 4, Reduction::Buffers});
+    DataParallel dp(p.layout, options);
     for (int s = 0; s < 3; ++s) {
       dp.gradient(serial_params, p.data.x, p.data.y, g, nullptr);
       serial_opt->step(serial_params, g);
@@ -195,6 +187,10 @@ TEST(DataParallel, ParallelUpdateEqualsSerialUpdateBitForBit) {
     }
     EXPECT_EQ(p.params, serial_params) << name;
   }
+}
+
+TEST(DataParallel, ParallelUpdateEqualsSerialUpdateBitForBit) {
+  expect_parallel_update_equals_serial(Options{3, true, 4, Reduction::Buffers});
 }
 
 TEST(DataParallel, EqualWeightsWouldBeWrongForUnevenShards) {
@@ -225,19 +221,7 @@ TEST(Owner, MoreThreadsThanRowsOrSamples) {
 }
 
 TEST(Owner, ParallelUpdateEqualsSerialUpdateOfItsGradientBitForBit) {
-  for (const char* name : {"sgd", "adam"}) {
-    Problem p{128};
-    std::vector<float> serial_params = p.params, g(p.layout.size());
-    auto serial_opt = make_optimizer(name, p.params.size(), 0.01, 0.9);
-    auto parallel_opt = make_optimizer(name, p.params.size(), 0.01, 0.9);
-    DataParallel dp(p.layout, Options{3, false, 8, Reduction::Owner});
-    for (int s = 0; s < 3; ++s) {
-      dp.gradient(serial_params, p.data.x, p.data.y, g, nullptr);
-      serial_opt->step(serial_params, g);
-      dp.step(p.params, p.data.x, p.data.y, g, parallel_opt.get(), nullptr);
-    }
-    EXPECT_EQ(p.params, serial_params) << name;
-  }
+  expect_parallel_update_equals_serial(Options{3, false, 8, Reduction::Owner});
 }
 
 TEST(Owner, HasNoFixedOrderSoCannotBeDeterministic) {
