@@ -163,12 +163,16 @@ INSTANTIATE_TEST_SUITE_P(ThreadsAndBatches, GradientMatchesSerial,
 TEST(FastMode, OneThreadIsChapter01BitForBit) {
   // One shard of weight 1 is chapter 01's computation; the buffer it lands in (64-byte aligned
   // here, wherever malloc put it there) must not change a bit.
+  // The same for owner: one thread owns every row, and its weight w = 1 scales nothing.
   Problem p{250};
   const auto [loss_ref, g_ref] = p.serial();
-  DataParallel dp(p.layout, Options{1, false, 8, Reduction::Buffers});
-  std::vector<float> g(p.layout.size());
-  EXPECT_EQ(dp.gradient(p.params, p.data.x, p.data.y, g, nullptr), loss_ref);
-  EXPECT_EQ(g, g_ref);
+  for (Reduction r : {Reduction::Buffers, Reduction::Owner}) {
+    SCOPED_TRACE(r == Reduction::Owner ? "owner" : "buffers");
+    DataParallel dp(p.layout, Options{1, false, 8, r});
+    std::vector<float> g(p.layout.size());
+    EXPECT_EQ(dp.gradient(p.params, p.data.x, p.data.y, g, nullptr), loss_ref);
+    EXPECT_EQ(g, g_ref);
+  }
 }
 
 // Three steps with the update split among the threads give the same bits as three serial updates
