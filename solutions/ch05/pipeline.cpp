@@ -62,6 +62,23 @@ struct Message {
   int micro = 0;
   Matrix data;
 };
+
+/// @brief Receives the next message of @p link, which must belong to micro-batch @p micro:
+/// channels keep their order, so any other micro-batch means the schedule is wrong.
+/// @param link    the channel to read.
+/// @param micro   the micro-batch the schedule expects next.
+/// @param timeout how long to wait before giving up.
+/// @param who     the receiving stage, for messages ("stage 1").
+/// @param what    what the message carries ("activations", "gradients").
+/// @return the message's matrix.
+Matrix receive(Channel<Message>& link, int micro, std::chrono::milliseconds timeout, const std::string& who,
+               const std::string& what) {
+  const std::string tag = what + " of micro-batch " + std::to_string(micro);
+  Message m = link.recv(timeout, who + ": " + tag);
+  if (m.micro != micro)
+    throw std::logic_error(who + " expected the " + tag + ", got " + std::to_string(m.micro));
+  return std::move(m.data);
+}
 }  // namespace
 
 PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule schedule, Timeline& timeline,
@@ -87,16 +104,9 @@ PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule
     const std::string name = "stage " + std::to_string(s);
     int stored = 0;  // micro-batches whose activations this stage holds
     for (const Op& op : orders[i]) {
-      const std::string tag = std::to_string(op.micro);
       if (op.forward) {
         Matrix input;
-        if (s > 0) {
-          Message m = down[i - 1].recv(timeout, name + ": activations of micro-batch " + tag);
-          if (m.micro != op.micro)  // channels keep order, so a mismatch is a schedule bug
-            throw std::logic_error(name + " expected the activations of micro-batch " + tag + ", got " +
-                                   std::to_string(m.micro));
-          input = std::move(m.data);
-        }
+        if (s > 0) input = receive(down[i - 1], op.micro, timeout, name, "activations");
         const double t0 = timeline.now_us();
         Matrix out = stages[i]->forward(op.micro, std::move(input));
         timeline.record({s, op.micro, OpKind::Forward, step, t0, timeline.now_us()});
@@ -104,13 +114,7 @@ PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule
         if (s + 1 < p) down[i].send({op.micro, std::move(out)});
       } else {
         Matrix grad;
-        if (s + 1 < p) {
-          Message m = up[i].recv(timeout, name + ": gradients of micro-batch " + tag);
-          if (m.micro != op.micro)
-            throw std::logic_error(name + " expected the gradients of micro-batch " + tag + ", got " +
-                                   std::to_string(m.micro));
-          grad = std::move(m.data);
-        }
+        if (s + 1 < p) grad = receive(up[i], op.micro, timeout, name, "gradients");
         const double t0 = timeline.now_us();
         Matrix dx = stages[i]->backward(op.micro, std::move(grad));
         timeline.record({s, op.micro, OpKind::Backward, step, t0, timeline.now_us()});
