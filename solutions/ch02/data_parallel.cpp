@@ -141,21 +141,37 @@ float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::s
 
 #pragma omp parallel num_threads(options_.threads)
   {
-    // Forward and loss: shard k's rows of every activation, in the shared workspace. Its loss
-    // gradient is the shard mean (1/n_k); times w_k = n_k / n it becomes its rows of the
-    // full-batch gradient (1/n), so no weighting is left for later.
+    // Thread t owns the same block r_t of neurons (rows of W_l and b_l) forward and backward.
+    const int t = omp_get_thread_num();
+    const int T = omp_get_num_threads();
+    auto owned = [&](const ConstLinearView& layer) {
+      return shard_range(static_cast<std::size_t>(layer.W.rows()), t, T);
+    };
+
+    //! [owner_forward]
+    // Forward: a_{l+1}[:, r_t] = relu(a_l W_l[r_t, :]^T + b_l[r_t]) for the WHOLE batch; one
+    // barrier per layer, because every neuron of layer l+1 reads all of a_l.
+    for (int l = 0; l < L; ++l) {
+      const auto layer = linear_view(layout_, std::span<const float>(params), l);
+      const Range r = owned(layer);
+      if (r.size() > 0) {
+        const auto r0 = static_cast<Eigen::Index>(r.begin), rn = static_cast<Eigen::Index>(r.size());
+        auto out = shared_.acts[static_cast<std::size_t>(l) + 1].middleCols(r0, rn);
+        linear_forward(input(l), layer.W.middleRows(r0, rn), layer.b.segment(r0, rn), out);
+        if (l + 1 < L) relu_forward(out);
+      }
+#pragma omp barrier
+    }
+    //! [owner_forward]
+
+    // The loss needs all logits of a sample: per shard. Its gradient is the shard mean (1/n_k);
+    // times w_k = n_k / n it becomes its rows of the full-batch gradient (1/n), so no weighting
+    // is left for later.
 #pragma omp for schedule(static)
     for (int k = 0; k < K; ++k) {
       const auto ku = static_cast<std::size_t>(k);
       const Range s = shards[ku];
       if (s.size() == 0) continue;
-      for (int l = 0; l < L; ++l) {
-        const auto layer = linear_view(layout_, std::span<const float>(params), l);
-        auto out = rows(shared_.acts[static_cast<std::size_t>(l) + 1], s);
-        linear_forward(input(l).middleRows(static_cast<Eigen::Index>(s.begin), static_cast<Eigen::Index>(s.size())),
-                       layer.W, layer.b, out);
-        if (l + 1 < L) relu_forward(out);
-      }
       const auto labels = y.subspan(s.begin, s.size());
       auto top = rows(shared_.delta[static_cast<std::size_t>(L)], s);
       stats_[ku].loss = softmax_cross_entropy(rows(shared_.acts.back(), s), labels, top);
@@ -166,15 +182,13 @@ float DataParallel::step_owner(std::span<float> params, ConstMatrixRef x, std::s
     if (timer) { timer->add(Phase::Forward, clock.seconds()); clock.reset(); }
 
     //! [owner_backward]
-    const int t = omp_get_thread_num();
-    const int T = omp_get_num_threads();
     for (int l = L - 1; l >= 0; --l) {
       const auto i = static_cast<std::size_t>(l);
       const auto layer = linear_view(layout_, std::span<const float>(params), l);
       auto grad = linear_view(layout_, grads, l);
       Matrix& dY = shared_.delta[i + 1];
       // The rows of dW_l and db_l this thread owns, over the whole batch.
-      const Range r = shard_range(static_cast<std::size_t>(layer.W.rows()), t, T);
+      const Range r = owned(layer);
       if (r.size() > 0) {
         const auto r0 = static_cast<Eigen::Index>(r.begin), rn = static_cast<Eigen::Index>(r.size());
         linear_backward(input(l), layer.W.middleRows(r0, rn), dY.middleCols(r0, rn), grad.W.middleRows(r0, rn),

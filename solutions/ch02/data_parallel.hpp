@@ -18,7 +18,9 @@
 //
 // And one way to need no buffers at all (Reduction::Owner, fast mode only): with each shard's
 // output gradient scaled by w_k, sum_k w_k g_k is ONE product over the whole batch, and each
-// thread computes its own rows of it (step_owner()).
+// thread computes its own rows of it (step_owner()). The thread owns the same neurons in the
+// forward pass, which it computes over the whole batch too: a hybrid of data parallelism and
+// chapter 05's column-parallel layer, in shared memory.
 #pragma once
 
 #include <cstddef>
@@ -39,8 +41,9 @@ enum class Reduction {
   Buffers,   ///< per-shard padded buffers, summed in parallel over parameter chunks (the right way)
   Atomic,    ///< every thread adds into one shared buffer with one `omp atomic` per element
   Critical,  ///< every thread adds into one shared buffer inside one `omp critical` section
-  Owner,     ///< no buffers, nothing to combine: each thread owns rows of every weight gradient
-             ///< and computes them over the whole batch (see step_owner())
+  Owner,     ///< no buffers, nothing to combine: each thread owns a block of neurons (rows of
+             ///< every W and b) and computes their activations and gradients over the whole
+             ///< batch (see step_owner())
 };
 
 /// One gradient buffer per shard. Each buffer starts on its own 64-byte cache line and its length
@@ -125,15 +128,18 @@ class DataParallel {
  private:
   /// @brief step() for Reduction::Owner: "owner computes" instead of "compute, then combine".
   ///
-  /// Forward and the loss run per shard, as in the other modes, but into row blocks of one
-  /// shared workspace, and each shard's loss gradient is scaled by w_k = n_k / n at once:
-  /// the stacked rows are then the full batch's delta_L. Backward, layer by layer, after one
-  /// barrier (every shard's delta_{l+1} is written):
+  /// Thread t owns the block r_t of neurons (rows of W_l and b_l) of every layer. Forward,
+  /// layer by layer, with one barrier after each:
+  ///   a_{l+1}[:, r_t] = relu(a_l W_l[r_t, :]^T + b_l[r_t])
+  /// over the WHOLE batch, into one shared workspace (a GEMM over all n rows runs faster per row
+  /// than one over n/T: see ch02_gemm_shape). The loss runs per shard, and each shard's loss
+  /// gradient is scaled by w_k = n_k / n at once: the stacked rows are then the full batch's
+  /// delta_L. Backward, layer by layer, with one barrier after each:
   ///   dW_l[r_t, :] = delta_{l+1}[:, r_t]^T a_l,  db_l[r_t] = column sums of delta_{l+1}[:, r_t]
-  /// over the WHOLE batch, for the output rows r_t that thread t owns, straight into @p grads;
-  /// and delta_l = (delta_{l+1} W_l) * 1[a_l > 0] for the thread's own shard rows. The sum over
-  /// shards, g = sum_k w_k g_k, happens inside the GEMM's inner dimension: no per-thread
-  /// gradient buffer is written, read back or combined.
+  /// over the whole batch, straight into @p grads; and delta_l = (delta_{l+1} W_l) * 1[a_l > 0]
+  /// for the thread's own shard rows (it needs every neuron of a sample). The sum over shards,
+  /// g = sum_k w_k g_k, happens inside the GEMM's inner dimension: no per-thread gradient buffer
+  /// is written, read back or combined.
   /// @param params    the parameters; updated when @p optimizer is given.
   /// @param x         [n, inputs] the batch.
   /// @param y         [n] its labels.
@@ -162,7 +168,7 @@ class DataParallel {
   Options options_;
   GradientBuffers buffers_;
   std::vector<Workspace> workspaces_;
-  Workspace shared_;  ///< Reduction::Owner: the whole batch's activations; shard k owns rows s_k
+  Workspace shared_;  ///< Reduction::Owner: the whole batch's activations and deltas (thread t writes columns r_t of the activations, shard k rows s_k of the deltas)
   std::vector<ShardStats> stats_;
   std::size_t correct_ = 0;
 };
