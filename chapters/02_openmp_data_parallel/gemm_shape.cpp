@@ -11,10 +11,10 @@
 //   neuron split    T threads at once, each its O/T neurons (rows of W) over ALL n rows
 //                   (--reduce owner's forward, chapter 05's column-parallel layer).
 //
-// A GEMM packs both operands into cache-sized blocks before multiplying. Packing W costs the
-// same whatever the batch, so on fewer rows it is spread over fewer samples, and the kernel
-// runs on thinner blocks. If "half batch" is slower than "serial", the batch split loses that
-// much before any thread runs beside another one.
+// If "half batch" is slower per row than "serial", the batch split loses that much before any
+// thread runs beside another one. (One cause: a GEMM packs both operands into cache-sized blocks
+// first, and packing W costs the same whatever the batch, so on fewer rows it is spread over
+// fewer samples.) Before timing, both splits are checked against the serial product.
 //
 // Usage: ch02_gemm_shape [--batch N] [--inputs N] [--outputs N] [--threads N] [--repeats N]
 #include <Eigen/Core>
@@ -24,6 +24,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "ptt/cli.hpp"
@@ -92,7 +94,18 @@ int main(int argc, char** argv) {
                                               Y.middleCols(idx(r.begin), idx(r.size())));
                       }
                     }, {}});
-    for (auto& w : ways) w.run();  // warm up: first touch, thread pool
+    // Check first: each split must give the serial product (to float rounding), or its time means
+    // nothing. This also warms up (first touch, the thread pool).
+    ways[0].run();
+    const ptt::Matrix reference = Y;
+    const float scale = std::max(reference.cwiseAbs().maxCoeff(), 1e-30f);
+    for (std::size_t i = 1; i < ways.size(); ++i) {
+      Y.setConstant(std::numeric_limits<float>::quiet_NaN());
+      ways[i].run();
+      const Eigen::Index rows = i == 1 ? idx(part.size()) : batch;  // half batch writes its rows only
+      const float error = (Y.topRows(rows) - reference.topRows(rows)).cwiseAbs().maxCoeff() / scale;
+      PTT_CHECK(error < 1e-5f, std::string(ways[i].name) + " differs from the serial product");
+    }
     for (int rep = 0; rep < repeats; ++rep)
       for (auto& w : ways) {
         ptt::Stopwatch clock;
