@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "ptt/checksum.hpp"
 #include "ptt/error.hpp"
 
 namespace ptt {
@@ -28,16 +28,7 @@ std::uint32_t get_u32(const std::string& in, std::size_t at) {
   return v;
 }
 
-std::uint32_t crc_of(const char* data, std::size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (n > 0) {
-    const auto chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data), chunk);
-    data += chunk;
-    n -= chunk;
-  }
-  return static_cast<std::uint32_t>(crc);
-}
+std::uint32_t crc_of(const char* data, std::size_t n) { return crc32_bytes(data, n); }
 
 void write_all(int fd, const std::string& bytes, const std::string& what) {
   std::size_t done = 0;

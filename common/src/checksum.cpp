@@ -7,18 +7,23 @@
 
 namespace ptt {
 
-std::string param_checksum(std::span<const float> params) {
-  const auto* bytes = reinterpret_cast<const Bytef*>(params.data());
-  std::size_t left = params.size_bytes();
+std::uint32_t crc32_bytes(const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const Bytef*>(data);
   uLong crc = crc32(0L, Z_NULL, 0);
-  while (left > 0) {  // crc32() takes a uInt length: feed large buffers in pieces
-    const auto n = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+  while (size > 0) {  // crc32() takes a uInt length: feed large buffers in pieces
+    const auto n = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
     crc = crc32(crc, bytes, n);
     bytes += n;
-    left -= n;
+    size -= n;
   }
+  return static_cast<std::uint32_t>(crc);
+}
+
+std::uint32_t param_crc32(std::span<const float> params) { return crc32_bytes(params.data(), params.size_bytes()); }
+
+std::string param_checksum(std::span<const float> params) {
   char hex[9];
-  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(param_crc32(params)));
   return hex;
 }
 

@@ -44,10 +44,47 @@ void Workspace::resize(const ParamLayout& layout, Eigen::Index batch) {
   acts.resize(L + 1);
   delta.resize(L + 1);
   acts[0].resize(batch, layout.inputs());
+  delta[0].resize(batch, layout.inputs());  // dL/d(input), for backward_layers' input_grad
   for (std::size_t l = 0; l < L; ++l) {
     const int out = layout.layer(static_cast<int>(l)).out;
     acts[l + 1].resize(batch, out);
     delta[l + 1].resize(batch, out);
+  }
+}
+
+void forward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
+                    bool relu_after_last) {
+  PTT_CHECK(0 <= first && first < last && last <= layout.num_layers(), "bad layer range");
+  for (int l = first; l < last; ++l) {
+    const auto layer = linear_view(layout, params, l);
+    auto& out = ws.acts[static_cast<std::size_t>(l) + 1];
+    linear_forward(ws.acts[static_cast<std::size_t>(l)], layer.W, layer.b, out);
+    if (l + 1 < last || relu_after_last) relu_forward(out);
+  }
+}
+
+void backward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
+                     std::span<float> grads, const BackwardOptions& options,
+                     const std::function<void(int)>& layer_done) {
+  PTT_CHECK(0 <= first && first < last && last <= layout.num_layers(), "bad layer range");
+  for (int l = last - 1; l >= first; --l) {
+    const auto i = static_cast<std::size_t>(l);
+    const auto layer = linear_view(layout, params, l);
+    auto grad = linear_view(layout, grads, l);
+    const bool need_dx = l > first || options.input_grad;
+    if (options.accumulate) {
+      const Matrix& dY = ws.delta[i + 1];
+      // linear_backward's dW and db, ADDED to what the buffer holds (row by row for db, in the
+      // same order as linear_backward, so that one micro-batch gives the same bits).
+      grad.W.noalias() += dY.transpose() * ws.acts[i];
+      for (Eigen::Index r = 0; r < dY.rows(); ++r) grad.b += dY.row(r).transpose();
+      if (need_dx) ws.delta[i].noalias() = dY * layer.W;
+    } else {
+      MatrixRef dX(ws.delta[i]);
+      linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, need_dx ? &dX : nullptr);
+    }
+    if (l > first) relu_backward(ws.acts[i], ws.delta[i]);
+    if (layer_done) layer_done(l);
   }
 }
 
@@ -56,13 +93,7 @@ void mlp_forward(const ParamLayout& layout, std::span<const float> params, Const
   PTT_CHECK(X.cols() == layout.inputs(), "batch width does not match the network's input size");
   ws.resize(layout, X.rows());
   ws.acts[0] = X;
-  const int L = layout.num_layers();
-  for (int l = 0; l < L; ++l) {
-    const auto layer = linear_view(layout, params, l);
-    auto& out = ws.acts[static_cast<std::size_t>(l) + 1];
-    linear_forward(ws.acts[static_cast<std::size_t>(l)], layer.W, layer.b, out);
-    if (l + 1 < L) relu_forward(out);
-  }
+  forward_layers(layout, params, 0, layout.num_layers(), ws, /*relu_after_last=*/false);  // logits: no ReLU
 }
 
 float mlp_backward(const ParamLayout& layout, std::span<const float> params,
@@ -73,19 +104,7 @@ float mlp_backward(const ParamLayout& layout, std::span<const float> params,
             "labels do not match the batch of the last forward pass");
   auto& top = ws.delta[static_cast<std::size_t>(L)];
   const float loss = softmax_cross_entropy(ws.logits(), labels, top);
-  for (int l = L - 1; l >= 0; --l) {
-    const auto i = static_cast<std::size_t>(l);
-    const auto layer = linear_view(layout, params, l);
-    auto grad = linear_view(layout, grads, l);
-    if (l == 0) {
-      linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, nullptr);
-    } else {
-      MatrixRef dX(ws.delta[i]);
-      linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, &dX);
-      relu_backward(ws.acts[i], ws.delta[i]);
-    }
-    if (layer_done) layer_done(l);
-  }
+  backward_layers(layout, params, 0, L, ws, grads, {}, layer_done);
   return loss;
 }
 

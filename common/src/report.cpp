@@ -51,9 +51,9 @@ void Reporter::finish(const Evaluation& test, long steps, std::span<const float>
   nlohmann::json breakdown = nlohmann::json::object();
   for (int p = 0; p < kNumPhases; ++p) {
     const auto phase = static_cast<Phase>(p);
+    if (!phases.ran(phase)) continue;  // only the phases this run's strategy really has
     const double s = phases.seconds(phase);
     breakdown[phase_name(phase)] = s;
-    if (phase == Phase::Reduce && s == 0.0) continue;  // nothing to combine in a serial run
     std::printf("  %-9s %8.3f s  %5.1f%%\n", phase_name(phase), s, total > 0 ? 100.0 * s / total : 0.0);
   }
   const std::string checksum = param_checksum(params);

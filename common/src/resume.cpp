@@ -26,34 +26,32 @@ Checkpointer::Checkpointer(const TrainConfig& cfg, nlohmann::json run_config, bo
                 "--checkpoint " + path_ + ": directory " + d + " does not exist or is not writable");
 }
 
-Position Checkpointer::restore(const ParamLayout& layout, std::span<float> params, Optimizer& optimizer) {
+Position Checkpointer::restore(const ParamLayout& layout, const StateView& state) {
   Position at;
   if (!resume_) return at;
   TrainingState s = load_checkpoint(path_);
   check_resumable(s, layout.sizes(), optimizer_name_, run_config_);
-  require_input(s.params.size() == params.size() && s.optimizer_state.size() == optimizer.state().size(),
+  require_input(s.params.size() == state.params.size() && s.optimizer_state.size() == state.optimizer_state.size(),
                 path_ + ": the saved buffers do not match this network");
-  std::copy(s.params.begin(), s.params.end(), params.begin());
-  std::copy(s.optimizer_state.begin(), s.optimizer_state.end(), optimizer.state().begin());
-  optimizer.set_steps_taken(s.optimizer_steps);
+  std::copy(s.params.begin(), s.params.end(), state.params.begin());
+  std::copy(s.optimizer_state.begin(), s.optimizer_state.end(), state.optimizer_state.begin());
   at.epoch = s.epoch;
   at.next_batch = s.next_batch;
   at.steps = s.steps;
   at.stats = s.epoch_stats;
+  at.optimizer_steps = s.optimizer_steps;
   last_step_ = s.steps;
   return at;
 }
 
-void Checkpointer::save(const ParamLayout& layout, std::span<const float> params, Optimizer& optimizer,
-                        const Position& at) {
+void Checkpointer::save(const ParamLayout& layout, const StateView& state, const Position& at) {
   if (!enabled() || !writer_) return;
   TrainingState s;
   s.sizes = layout.sizes();
-  s.optimizer = optimizer.name();
-  s.optimizer_steps = optimizer.steps_taken();
-  s.params.assign(params.begin(), params.end());
-  const auto state = optimizer.state();
-  s.optimizer_state.assign(state.begin(), state.end());
+  s.optimizer = optimizer_name_;
+  s.optimizer_steps = state.optimizer_steps;
+  s.params.assign(state.params.begin(), state.params.end());
+  s.optimizer_state.assign(state.optimizer_state.begin(), state.optimizer_state.end());
   s.epoch = at.epoch;
   s.next_batch = at.next_batch;
   s.steps = at.steps;
@@ -68,23 +66,29 @@ std::string Checkpointer::last() const {
   return path_ + " (step " + std::to_string(last_step_) + ")";
 }
 
-void check_finite(float loss, const ParamLayout& layout, std::span<const float> grads, long step, int epoch,
-                  const Checkpointer& checkpoints) {
-  std::string where;
-  if (!std::isfinite(loss)) where = "the loss is " + std::to_string(loss);
-  for (int l = 0; l < layout.num_layers() && where.empty(); ++l) {
-    const LayerSlot& s = layout.layer(l);
+bool DivergenceGuard::finite(std::span<const float> values) {
+  for (float v : values)
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+void DivergenceGuard::check(float loss, std::span<const float> grads, long step, int epoch) const {
+  if (!std::isfinite(loss)) fail("the loss is " + std::to_string(loss), step, epoch);
+  PTT_CHECK(grads.size() == layout_.size(), "the gradient does not match the layout");
+  for (int l = 0; l < layout_.num_layers(); ++l) {
+    const LayerSlot& s = layout_.layer(l);
     for (std::size_t i = s.weight; i < s.end; ++i) {
-      if (!std::isfinite(grads[i])) {
-        where = "the gradient of layer " + std::to_string(l) + " (" + std::to_string(s.in) + " -> " +
-                std::to_string(s.out) + (i < s.bias ? ", weights" : ", bias") + ") holds " + std::to_string(grads[i]);
-        break;
-      }
+      if (!std::isfinite(grads[i]))
+        fail("the gradient of layer " + std::to_string(l) + " (" + std::to_string(s.in) + " -> " +
+                 std::to_string(s.out) + (i < s.bias ? ", weights" : ", bias") + ") holds " + std::to_string(grads[i]),
+             step, epoch);
     }
   }
-  if (where.empty()) return;
+}
+
+void DivergenceGuard::fail(const std::string& what, long step, int epoch) const {
   throw TrainingDiverged("training diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
-                         "): " + where + "; try a smaller --lr. Last good checkpoint: " + checkpoints.last());
+                         "): " + what + "; try a smaller --lr. Last good checkpoint: " + checkpoints_.last());
 }
 
 }  // namespace ptt

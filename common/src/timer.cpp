@@ -9,6 +9,9 @@ const char* phase_name(Phase p) {
     case Phase::Backward: return "backward";
     case Phase::Reduce: return "reduce";
     case Phase::Update: return "update";
+    case Phase::Step: return "step";
+    case Phase::Compute: return "compute";
+    case Phase::Idle: return "idle";
   }
   return "?";
 }

@@ -1,4 +1,5 @@
-// ptt/cli.hpp — the command-line contract every chapter shares (GUIDE.md section 2), with CLI11.
+// ptt/cli.hpp — the command-line contract every chapter shares (README.md, "Every chapter takes the
+// same flags"), with CLI11.
 //
 // A chapter adds its own flags to the CLI::App after add_train_options(); parse_command_line()
 // turns every mistake into an InputError (one line, exit code 2).
@@ -6,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +52,39 @@ std::vector<int> parse_size_list(const std::string& text, const std::string& opt
 /// @brief The number of optimizer steps a run will make: epochs x batches per epoch, or
 /// --max-steps if that is smaller (what a learning-rate schedule spans).
 long planned_steps(const TrainConfig& cfg, std::size_t batches_per_epoch);
+
+/// @brief The name under which @p value appears in @p names (the map a flag's
+/// CLI::CheckedTransformer turns names into enum values with), for reports and checkpoints.
+template <class Enum>
+std::string name_of(const std::map<std::string, Enum>& names, Enum value) {
+  for (const auto& [name, v] : names)
+    if (v == value) return name;
+  return "?";
+}
+
+/// @brief Adds a flag whose value is one of the names in @p names, stored as the matching enum
+/// value in @p value (its current value is the default). Any other name is refused with one line:
+/// "--flag: unknown value 'x' (use a, b or c)".
+template <class Enum>
+CLI::Option* add_choice(CLI::App& app, const std::string& flag, Enum& value, const std::map<std::string, Enum>& names,
+                        const std::string& help) {
+  std::string list;  // "a, b or c"
+  std::size_t k = 0;
+  for (const auto& entry : names) {
+    list += (k == 0 ? "" : k + 1 == names.size() ? " or " : ", ") + entry.first;
+    ++k;
+  }
+  return app
+      .add_option_function<std::string>(
+          flag,
+          [&value, names, flag, list](const std::string& text) {
+            const auto it = names.find(text);
+            if (it == names.end()) throw CLI::ValidationError(flag, "unknown value '" + text + "' (use " + list + ")");
+            value = it->second;
+          },
+          help)
+      ->default_str(name_of(names, value));
+}
 
 /// @brief A one-line description of @p cfg, e.g. "784-256-128-10 sgd lr=0.05 ...".
 std::string describe(const TrainConfig& cfg, const std::vector<int>& sizes);

@@ -1,6 +1,6 @@
 // ptt/error.hpp — the project's one error-checking header.
 //
-// Two kinds of failure, two exit codes (GUIDE.md section 2):
+// Two kinds of failure, two exit codes (README.md, "Every chapter takes the same flags"):
 //   InputError  — the user's input is wrong (a flag, a file, a world size): exit code 2, one line.
 //   std::exception of any other kind — a bug or an unexpected system failure: exit code 1.
 // run_main() turns them into those exit codes so every chapter driver behaves the same.

@@ -1,7 +1,7 @@
 // ptt/layers.hpp — the layer math of the MLP: Linear, ReLU, softmax + cross-entropy.
 //
 // These functions are chapter 01's lesson. They are declared here, in the core, because every
-// chapter's trainer calls them; their bodies live in solutions/ch01/layers.cpp (finished) and
+// chapter's trainer calls them; their bodies live in common/src/layers.cpp (finished) and
 // exercises/ch01/layers.cpp (yours, with TODO(01.k) holes). See chapters/01_serial/README.md.
 //
 // Shapes: B = batch size, I = input features, O = output features, C = classes.

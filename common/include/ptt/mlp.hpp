@@ -69,7 +69,8 @@ ConstLinearView linear_view(const ParamLayout& layout, std::span<const float> bu
 struct Workspace {
   /// acts[0] = X [B, I]; acts[l+1] = output of layer l (after ReLU, except the last: logits).
   std::vector<Matrix> acts;
-  /// delta[l] = dL/d(output of layer l), [B, O_l].
+  /// delta[l+1] = dL/d(output of layer l), [B, O_l]; delta[0] = dL/d(input), [B, I] (only
+  /// backward_layers() with input_grad writes it).
   std::vector<Matrix> delta;
   /// @brief Shapes the buffers for a batch of @p batch rows (keeps capacity when shrinking).
   void resize(const ParamLayout& layout, Eigen::Index batch);
@@ -104,6 +105,48 @@ void mlp_forward(const ParamLayout& layout, std::span<const float> params, Const
 float mlp_backward(const ParamLayout& layout, std::span<const float> params,
                    std::span<const std::uint8_t> labels, Workspace& ws, std::span<float> grads,
                    const std::function<void(int)>& layer_done = nullptr);
+
+// --- layer ranges: what a worker that holds only some layers (a pipeline stage), or runs the
+// network in pieces (a tensor-parallel worker, chapter 02's owner mode), calls -----------------
+
+/// @brief Forward pass through layers [first, last) of @p layout: for l in [first, last),
+/// ws.acts[l+1] = act(ws.acts[l] W_l^T + b_l), with act = ReLU between the range's layers, and
+/// after its last layer only when @p relu_after_last says so.
+/// @param layout          the network, or a worker's part of it (a pipeline stage's own layout).
+/// @param params          its flat parameter buffer.
+/// @param first,last      the layers to run; ws.acts[first] must hold their input.
+/// @param ws              workspace already shaped with Workspace::resize().
+/// @param relu_after_last whether layer last-1's output goes through ReLU: false when it is the
+///                        network's last layer (its outputs are the logits), true for a pipeline
+///                        stage or a single layer in the middle of the network.
+void forward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
+                    bool relu_after_last);
+
+/// Options of backward_layers().
+struct BackwardOptions {
+  /// Add dW and db into the gradient buffer instead of overwriting it (gradients accumulated over
+  /// micro-batches: the sum happens inside the matrix product, at no extra cost).
+  bool accumulate = false;
+  /// Also compute ws.delta[first] = dL/d(input of layer first), to send to whoever produced that
+  /// input (a previous pipeline stage). The network's own input needs none.
+  bool input_grad = false;
+};
+
+/// @brief Backward pass through layers last-1, ..., first, given ws.delta[last] = dL/d(output of
+/// layer last-1) before its activation (the loss gradient for the network's last layer):
+///   dW_l = delta_{l+1}^T a_l,  db_l = column sums of delta_{l+1},
+///   delta_l = (delta_{l+1} W_l) * 1[a_l > 0]  for l > first (ReLU between the range's layers),
+///   delta_first = delta_{first+1} W_first     with options.input_grad (no ReLU: the input's
+///                                             activation belongs to whoever produced it).
+/// @param layout, params  the network (or part) and its parameters, as in forward_layers().
+/// @param first,last      the layers; ws holds their forward activations.
+/// @param ws              the workspace of the forward pass.
+/// @param grads           the gradient buffer (layout's), overwritten or added to (options).
+/// @param options         accumulate, input_grad.
+/// @param layer_done      optional; called with l as soon as layer l's gradients are final.
+void backward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
+                     std::span<float> grads, const BackwardOptions& options = {},
+                     const std::function<void(int)>& layer_done = nullptr);
 
 /// @brief He (Kaiming) initialisation: W ~ N(0, 2 / I) per layer, b = 0.
 /// Draws from make_rng(seed, RngPurpose::Init, layer), so it does not depend on anything else.

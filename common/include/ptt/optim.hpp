@@ -67,7 +67,6 @@ class Adam final : public Optimizer {
   void set_lr(double lr) override { lr_ = static_cast<float>(lr); }
   std::span<float> state() override { return moments_; }
   std::string name() const override { return "adam"; }
-  long steps() const { return t_; }
   long steps_taken() const override { return t_; }
   void set_steps_taken(long steps) override { t_ = steps; }
 

@@ -1,8 +1,11 @@
 // ptt/timer.hpp — wall-clock timers and the per-phase breakdown of a training step.
 //
-// A step has up to five phases: data (gather the batch), forward, backward (loss and gradients),
-// reduce (combine the gradients of parallel workers; zero in the serial chapter) and update
-// (optimizer). Where the time goes is what motivates every later chapter.
+// A step's time is booked to the phases the strategy really has: data (gather the batch), forward,
+// backward (loss and gradients), reduce (combine or communicate the gradients of parallel
+// workers), update (optimizer); a fused GPU step is one phase ("step"); model-parallel workers
+// that interleave forward and backward report their busy time ("compute"), their all-reduces
+// ("reduce") and their waiting ("idle"). A phase that never ran is never printed or logged.
+// Where the time goes is what motivates every later chapter.
 #pragma once
 
 #include <array>
@@ -24,8 +27,8 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
-enum class Phase { Data = 0, Forward = 1, Backward = 2, Reduce = 3, Update = 4 };
-inline constexpr int kNumPhases = 5;
+enum class Phase { Data = 0, Forward, Backward, Reduce, Update, Step, Compute, Idle };
+inline constexpr int kNumPhases = 8;
 const char* phase_name(Phase p);
 
 /// Accumulated seconds per phase.
@@ -45,13 +48,22 @@ class PhaseTimer {
     Stopwatch watch_;
   };
   Scope scope(Phase p) { return Scope(*this, p); }
-  void add(Phase p, double seconds) { seconds_[static_cast<int>(p)] += seconds; }
+  void add(Phase p, double seconds) {
+    seconds_[static_cast<int>(p)] += seconds;
+    ran_[static_cast<int>(p)] = true;
+  }
   double seconds(Phase p) const { return seconds_[static_cast<int>(p)]; }
+  /// True once any time was booked to @p p (a phase the strategy really has).
+  bool ran(Phase p) const { return ran_[static_cast<int>(p)]; }
   double total() const;
-  void reset() { seconds_.fill(0.0); }
+  void reset() {
+    seconds_.fill(0.0);
+    ran_.fill(false);
+  }
 
  private:
   std::array<double, kNumPhases> seconds_{};
+  std::array<bool, kNumPhases> ran_{};
 };
 
 }  // namespace ptt

@@ -44,7 +44,7 @@ TEST(Adam, MatchesFormulaOverThreeSteps) {
     EXPECT_NEAR(p[0], ref[0], 1e-6);
     EXPECT_NEAR(p[1], ref[1], 1e-6);
   }
-  EXPECT_EQ(adam.steps(), 3);
+  EXPECT_EQ(adam.steps_taken(), 3);
 }
 
 TEST(Adam, FirstStepMovesEveryParameterByAboutLr) {
