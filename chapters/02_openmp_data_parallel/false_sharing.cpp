@@ -55,17 +55,24 @@ int main(int argc, char** argv) {
     int repeats = 5;
     CLI::App app{"Chapter 02: the cost of false sharing."};
     app.add_option("--threads", threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
-    app.add_option("--iterations", iterations, "additions per thread")->capture_default_str()->check(CLI::Range(1L, 1L << 40));
-    app.add_option("--repeats", repeats, "repeats (median reported)")->capture_default_str()->check(CLI::Range(1, 100));
+    app.add_option("--iterations", iterations, "additions per thread")
+        ->capture_default_str()
+        ->check(CLI::Range(1L, 1L << 40));
+    app.add_option("--repeats", repeats, "repeats (median reported)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;
-    std::printf("| threads | packed (one line) ns/add | padded (own line) ns/add | slowdown |\n|---:|---:|---:|---:|\n");
+    std::printf(
+        "| threads | packed (one line) ns/add | padded (own line) ns/add | slowdown "
+        "|\n|---:|---:|---:|---:|\n");
     for (int t = 1; t <= threads; ++t) {
       std::vector<double> packed, padded;
       for (int r = 0; r < repeats; ++r) {
         packed.push_back(run<Packed>(t, iterations));
         padded.push_back(run<Padded>(t, iterations));
       }
-      std::printf("| %d | %.2f | %.2f | %.1fx |\n", t, median(packed), median(padded), median(packed) / median(padded));
+      std::printf("| %d | %.2f | %.2f | %.1fx |\n", t, median(packed), median(padded),
+                  median(packed) / median(padded));
     }
     return 0;
   });

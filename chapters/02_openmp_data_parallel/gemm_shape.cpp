@@ -17,10 +17,10 @@
 // fewer samples.) Before timing, both splits are checked against the serial product.
 //
 // Usage: ch02_gemm_shape [--batch N] [--inputs N] [--outputs N] [--threads N] [--repeats N]
-#include <Eigen/Core>
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <Eigen/Core>
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -58,9 +58,15 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 02: one layer's forward GEMM, split by samples or by neurons."};
     app.add_option("--batch", batch, "samples n")->capture_default_str()->check(CLI::Range(1, 1 << 16));
     app.add_option("--inputs", inputs, "layer inputs")->capture_default_str()->check(CLI::Range(1, 1 << 14));
-    app.add_option("--outputs", outputs, "layer outputs (neurons)")->capture_default_str()->check(CLI::Range(1, 1 << 14));
-    app.add_option("--threads", threads, "threads T of the splits")->capture_default_str()->check(CLI::Range(2, 256));
-    app.add_option("--repeats", repeats, "repeats, interleaved (median reported)")->capture_default_str()->check(CLI::Range(1, 1000));
+    app.add_option("--outputs", outputs, "layer outputs (neurons)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1 << 14));
+    app.add_option("--threads", threads, "threads T of the splits")
+        ->capture_default_str()
+        ->check(CLI::Range(2, 256));
+    app.add_option("--repeats", repeats, "repeats, interleaved (median reported)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;
     Eigen::setNbThreads(1);  // every product below runs on the thread that calls it
 
@@ -73,27 +79,41 @@ int main(int argc, char** argv) {
     const double flops = 2.0 * batch * inputs * static_cast<double>(outputs);
     std::vector<Way> ways;
     ways.push_back({"serial", 1, flops, [&] { ptt::linear_forward(X, W, b, Y); }, {}});
-    ways.push_back({"half batch", 1, flops * static_cast<double>(part.size()) / batch, [&] {
-                      ptt::linear_forward(X.topRows(idx(part.size())), W, b, Y.topRows(idx(part.size())));
-                    }, {}});
-    ways.push_back({"batch split", threads, flops, [&] {
+    ways.push_back(
+        {"half batch",
+         1,
+         flops * static_cast<double>(part.size()) / batch,
+         [&] { ptt::linear_forward(X.topRows(idx(part.size())), W, b, Y.topRows(idx(part.size()))); },
+         {}});
+    ways.push_back({"batch split",
+                    threads,
+                    flops,
+                    [&] {
 #pragma omp parallel num_threads(threads)
                       {
-                        const ptt::Range s = ptt::shard_range(static_cast<std::size_t>(batch), omp_get_thread_num(), threads);
+                        const ptt::Range s =
+                            ptt::shard_range(static_cast<std::size_t>(batch), omp_get_thread_num(), threads);
                         if (s.size() > 0)
                           ptt::linear_forward(X.middleRows(idx(s.begin), idx(s.size())), W, b,
                                               Y.middleRows(idx(s.begin), idx(s.size())));
                       }
-                    }, {}});
-    ways.push_back({"neuron split", threads, flops, [&] {
+                    },
+                    {}});
+    ways.push_back({"neuron split",
+                    threads,
+                    flops,
+                    [&] {
 #pragma omp parallel num_threads(threads)
                       {
-                        const ptt::Range r = ptt::shard_range(static_cast<std::size_t>(outputs), omp_get_thread_num(), threads);
+                        const ptt::Range r = ptt::shard_range(static_cast<std::size_t>(outputs),
+                                                              omp_get_thread_num(), threads);
                         if (r.size() > 0)
-                          ptt::linear_forward(X, W.middleRows(idx(r.begin), idx(r.size())), b.segment(idx(r.begin), idx(r.size())),
+                          ptt::linear_forward(X, W.middleRows(idx(r.begin), idx(r.size())),
+                                              b.segment(idx(r.begin), idx(r.size())),
                                               Y.middleCols(idx(r.begin), idx(r.size())));
                       }
-                    }, {}});
+                    },
+                    {}});
     // Check first: each split must give the serial product (to float rounding), or its time means
     // nothing. This also warms up (first touch, the thread pool).
     ways[0].run();
@@ -114,8 +134,8 @@ int main(int argc, char** argv) {
       }
 
     const double serial = median(ways[0].ms);
-    std::printf("Y = X W^T + b, X [%d, %d], W [%d, %d]; T = %d; median of %d interleaved repeats\n\n", batch, inputs,
-                outputs, inputs, threads, repeats);
+    std::printf("Y = X W^T + b, X [%d, %d], W [%d, %d]; T = %d; median of %d interleaved repeats\n\n", batch,
+                inputs, outputs, inputs, threads, repeats);
     std::printf("| way | threads at once | ms (min-max) | GFLOP/s per thread | serial ms / this ms |\n");
     std::printf("|---|---:|---:|---:|---:|\n");
     for (auto& w : ways) {
@@ -124,9 +144,11 @@ int main(int argc, char** argv) {
                   *std::min_element(w.ms.begin(), w.ms.end()), *std::max_element(w.ms.begin(), w.ms.end()),
                   w.flops / (m * 1e6 * w.threads), serial / m);
     }
-    std::printf("\nhalf batch is %d rows on one thread, alone: its GFLOP/s against serial's is what the batch split loses\n"
-                "to the product's shape alone, and its last column the most a batch split can reach on %d threads.\n",
-                static_cast<int>(part.size()), threads);
+    std::printf(
+        "\nhalf batch is %d rows on one thread, alone: its GFLOP/s against serial's is what the batch split "
+        "loses\n"
+        "to the product's shape alone, and its last column the most a batch split can reach on %d threads.\n",
+        static_cast<int>(part.size()), threads);
     return 0;
   });
 }

@@ -1,7 +1,8 @@
 // Chapter 02 exercise: how a batch is split into shards, and how shard gradients are combined.
 // Fill in TODO(02.1), TODO(02.2) and TODO(02.3); chapters/02_openmp_data_parallel/README.md explains them.
 // Check your work with:  ./tutorial check 02
-#include "data_parallel.hpp"
+#include "ch02/shards.hpp"
+
 #include "ptt/error.hpp"
 
 namespace ptt::ch02 {

@@ -8,7 +8,9 @@
 //       = sum_k (n_k / n) g_k,
 //
 // which is the full-batch gradient exactly (up to float rounding), however unevenly the batch is
-// split. One optimizer update follows, as in chapter 01.
+// split. One optimizer update follows, as in chapter 01, shared by the threads; it runs only when
+// the loss and every gradient are finite (the divergence guard's check, made inside the parallel
+// region: each thread checks the part of the gradient it produced).
 //
 // Two modes:
 //   fast           K = number of threads; the shard boundaries, and so the float rounding,
@@ -16,11 +18,16 @@
 //   deterministic  K fixed (independent of the thread count), combined in shard order in
 //                  fixed-size chunks: bit-identical results for 1, 2, 3, ... threads.
 //
-// And one way to need no buffers at all (Reduction::Owner, fast mode only): with each shard's
-// output gradient scaled by w_k, sum_k w_k g_k is ONE product over the whole batch, and each
-// thread computes its own rows of it (step_owner()). The thread owns the same neurons in the
-// forward pass, which it computes over the whole batch too: a hybrid of data parallelism and
-// chapter 05's column-parallel layer, in shared memory.
+// And one way to need no buffers at all (Reduction::Owner, fast mode only; owner.cpp): with each
+// shard's output gradient scaled by w_k, sum_k w_k g_k is ONE product over the whole batch, and
+// each thread computes its own rows of it. The thread owns the same neurons in the forward pass,
+// which it computes over the whole batch too: a hybrid of data parallelism and chapter 05's
+// column-parallel layer, in shared memory.
+//
+// Files: data_parallel.cpp (the step with buffers, atomic or critical; the guarded update),
+// owner.cpp (Reduction::Owner), gradient_buffers.cpp (the padded buffers), shards.cpp (the split
+// and the combination: contracts/ch02/shards.hpp, the exercise), data_parallel_step.hpp (all of
+// it as a step of the core's training loop).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +36,7 @@
 #include <span>
 #include <vector>
 
+#include "ch02/shards.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
@@ -36,7 +44,7 @@
 
 namespace ptt::ch02 {
 
-/// How the shard gradients are combined.
+/// How the shard gradients are combined (--reduce).
 enum class Reduction {
   Buffers,   ///< per-shard padded buffers, summed in parallel over parameter chunks (the right way)
   Atomic,    ///< every thread adds into one shared buffer with one `omp atomic` per element
@@ -46,40 +54,8 @@ enum class Reduction {
              ///< batch (see step_owner())
 };
 
-/// One gradient buffer per shard. Each buffer starts on its own 64-byte cache line and its length
-/// is padded to whole cache lines, so two threads never write to the same line (no false sharing).
-class GradientBuffers {
- public:
-  static constexpr std::size_t kLineFloats = 64 / sizeof(float);
-  GradientBuffers(std::size_t count, std::size_t length);
-  std::span<float> operator[](std::size_t k) { return {data_.get() + k * stride_, length_}; }
-  std::span<const float> operator[](std::size_t k) const { return {data_.get() + k * stride_, length_}; }
-  std::size_t count() const { return count_; }
-  std::size_t length() const { return length_; }
-  /// Floats from one buffer's start to the next: length rounded up to a whole cache line.
-  std::size_t stride() const { return stride_; }
-
- private:
-  struct Free {
-    void operator()(float* p) const;
-  };
-  std::size_t count_, length_, stride_;
-  std::unique_ptr<float[], Free> data_;
-};
-
-// --- the exercise: TODO(02.1) and TODO(02.2) live in exercises/ch02/shards.cpp ----------------
-
-/// @brief Splits a batch of @p batch rows into @p shards contiguous shards whose sizes differ by
-/// at most one (the first batch % shards get one extra row). Shards are empty when batch < shards.
-std::vector<Range> split_batch(std::size_t batch, int shards);
-
-/// @brief The combination weights w_k = n_k / n of shards of sizes n_k (summing to n > 0).
-std::vector<float> shard_weights(std::span<const Range> shards);
-
-/// @brief out[i] = sum_k w_k * g_k[i] for i in [begin, end), adding shards in index order k = 0, 1, ...
-/// so the result never depends on which thread runs it.
-void combine_range(const GradientBuffers& g, std::span<const float> weights, std::span<float> out,
-                   std::size_t begin, std::size_t end);
+/// The flag value of @p reduction: "buffers", "atomic", "critical" or "owner".
+const char* reduction_name(Reduction reduction);
 
 // --- the data-parallel gradient ---------------------------------------------------------------
 
@@ -88,6 +64,8 @@ struct Options {
   bool deterministic = false;  ///< fixed shards, fixed combination order
   int shards = 8;              ///< number of shards in deterministic mode
   Reduction reduction = Reduction::Buffers;
+  /// The shards of a batch: --shards in deterministic mode, one per thread otherwise.
+  int shard_count() const { return deterministic ? shards : threads; }
 };
 
 /// Per-shard results of one step, each on its own cache line.
@@ -108,8 +86,11 @@ class DataParallel {
   /// @param y         [n] its labels.
   /// @param grads     overwritten with the mean gradient over the whole batch.
   /// @param optimizer if not null, applied to params, each thread updating the chunks of the
-  ///                  parameters it just combined (element-wise, so the bits equal a serial step).
-  /// @param timer     forward, backward, reduce and update times are added to it (may be null).
+  ///                  parameters it just combined (element-wise, so the bits equal a serial step),
+  ///                  but only when the loss and every gradient are finite: otherwise params and
+  ///                  the optimizer are left as they were and update_skipped() is true.
+  /// @param timer     the phases this reduction has (forward, backward, reduce for the buffers,
+  ///                  update with an optimizer) get their times added (may be null).
   /// @return the batch's mean loss.
   float step(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
              std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer);
@@ -122,11 +103,14 @@ class DataParallel {
 
   /// Correct predictions in the last batch (from the shards' logits).
   std::size_t last_correct() const { return correct_; }
+  /// True when the last step() had an optimizer but did not update, because its loss or
+  /// gradient held NaN or Inf (the caller's divergence guard then names the step and the layer).
+  bool update_skipped() const { return update_skipped_; }
   int shard_count() const { return static_cast<int>(buffers_.count()); }
-  const Options& options() const { return options_; }
 
  private:
-  /// @brief step() for Reduction::Owner: "owner computes" instead of "compute, then combine".
+  /// @brief step() for Reduction::Owner (owner.cpp): "owner computes" instead of "compute, then
+  /// combine".
   ///
   /// Thread t owns the block r_t of neurons (rows of W_l and b_l) of every layer. Forward,
   /// layer by layer, with one barrier after each:
@@ -139,8 +123,8 @@ class DataParallel {
   /// over the whole batch, straight into @p grads; and delta_l = (delta_{l+1} W_l) * 1[a_l > 0]
   /// for the thread's own shard rows (it needs every neuron of a sample). The sum over shards,
   /// g = sum_k w_k g_k, happens inside the GEMM's inner dimension: no per-thread gradient buffer
-  /// is written, read back or combined.
-  /// @param params    the parameters; updated when @p optimizer is given.
+  /// is written, read back or combined. Each thread checks the rows it wrote for the guard.
+  /// @param params    the parameters; updated when @p optimizer is given (and all is finite).
   /// @param x         [n, inputs] the batch.
   /// @param y         [n] its labels.
   /// @param grads     overwritten with the mean gradient over the whole batch.
@@ -150,13 +134,21 @@ class DataParallel {
   float step_owner(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
                    std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer);
 
-  /// @brief The optimizer update, split over fixed chunks of the parameters among the threads of
-  /// the enclosing parallel region (an orphaned worksharing loop: call it from every thread).
-  /// Element-wise, so the bits equal a serial update of the same gradient.
+  /// @brief The guard's part inside the parallel region: flags the step as not finite when
+  /// @p values (the part of the gradient the calling thread produced) holds NaN or Inf.
+  void check_finite(std::span<const float> values);
+
+  /// @brief The end of a step, for every thread of the enclosing parallel region once the
+  /// gradient is complete and checked (orphaned worksharing constructs: call it from every
+  /// thread). One thread sums the loss (batch_loss()); then, with an optimizer, and only when
+  /// the loss and every gradient are finite, the update, split over fixed chunks of the
+  /// parameters. Element-wise, so the bits equal a serial update of the same gradient.
   /// @param params    the parameters to update.
   /// @param grads     the combined gradient.
-  /// @param optimizer the optimizer; begin_step() runs once, before any chunk.
-  void parallel_update(std::span<float> params, std::span<const float> grads, Optimizer& optimizer);
+  /// @param optimizer the optimizer, or null (gradient() only); begin_step() runs once, before any chunk.
+  /// @param shards    the step's shards, and @p weights their weights n_k / n.
+  void finish_step(std::span<float> params, std::span<const float> grads, Optimizer* optimizer,
+                   std::span<const Range> shards, std::span<const float> weights);
 
   /// @brief The batch loss sum_k (n_k / n) loss_k in shard order; also sets last_correct().
   /// @param shards  the step's shards.
@@ -166,11 +158,16 @@ class DataParallel {
 
   const ParamLayout& layout_;
   Options options_;
-  GradientBuffers buffers_;
+  GradientBuffers buffers_;  ///< one per shard (Reduction::Owner: empty ones, it needs none)
   std::vector<Workspace> workspaces_;
-  Workspace shared_;  ///< Reduction::Owner: the whole batch's activations and deltas (thread t writes columns r_t of the activations, shard k rows s_k of the deltas)
+  /// Reduction::Owner: the whole batch's activations and deltas (thread t writes columns r_t of
+  /// the activations, shard k rows s_k of the deltas).
+  Workspace shared_;
   std::vector<ShardStats> stats_;
+  float loss_ = 0.0f;
   std::size_t correct_ = 0;
+  int not_finite_ = 0;  ///< set inside the region by any thread that found NaN or Inf
+  bool update_skipped_ = false;
 };
 
 /// Chunk of the parameter buffer one combination task handles: fixed, so that the split of the

@@ -1,5 +1,6 @@
 // Chapter 02 solution: how a batch is split into shards, and how shard gradients are combined.
-#include "data_parallel.hpp"
+#include "ch02/shards.hpp"
+
 #include "ptt/error.hpp"
 
 namespace ptt::ch02 {
