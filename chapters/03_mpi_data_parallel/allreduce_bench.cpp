@@ -18,9 +18,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "distributed.hpp"
+#include "ch03/distributed.hpp"
+#include "ch03/mpi_runtime.hpp"
 #include "ptt/error.hpp"
-#include "ring_allreduce.hpp"
+#include "ch03/ring_allreduce.hpp"
 
 namespace {
 

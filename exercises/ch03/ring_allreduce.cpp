@@ -2,7 +2,7 @@
 // algorithm and chapters/03_mpi_data_parallel/README.md for the figures).
 // Fill in TODO(03.1) and TODO(03.2). Check your work with:  ./tutorial check 03
 // (the tests run on 3 ranks: with one rank there is nothing to reduce).
-#include "ring_allreduce.hpp"
+#include "ch03/ring_allreduce.hpp"
 
 #include <algorithm>
 #include <vector>

@@ -1,80 +1,11 @@
-// Chapter 03: processes, collectives, and the distributed step (see distributed.hpp).
-#include "distributed.hpp"
+// Chapter 03: the distributed gradient step and its allreduces (see distributed.hpp).
+#include "ch03/distributed.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
-#include "ptt/checksum.hpp"
 #include "ptt/error.hpp"
 #include "ptt/metrics.hpp"
-#include "ring_allreduce.hpp"
-
-// Under AddressSanitizer (the asan preset): OpenMPI keeps memory it allocated until the process
-// ends (its components are unloaded at MPI_Finalize without freeing everything), which
-// LeakSanitizer would report as leaks of ours. Every MPI program links this file, so leak checking
-// is off for them; every other AddressSanitizer check stays on. Without ASan this is never called.
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
+#include "ch03/ring_allreduce.hpp"
 
 namespace ptt::ch03 {
-
-Mpi::Mpi(int* argc, char*** argv) {
-  int provided = 0;
-  // FUNNELED: OpenMP threads inside a rank compute; only the main thread calls MPI.
-  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  PTT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
-  PTT_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
-}
-
-Mpi::~Mpi() { MPI_Finalize(); }
-
-void agree(const std::optional<std::string>& error, const std::string& program, int code) {
-  int rank = 0, size = 1;
-  PTT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
-  PTT_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
-  const int mine = error ? rank : size;
-  int first = size;
-  PTT_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
-  if (first == size) return;
-  if (rank == first) {
-    if (size > 1) std::fprintf(stderr, "%s: error (rank %d): %s\n", program.c_str(), rank, error->c_str());
-    else std::fprintf(stderr, "%s: error: %s\n", program.c_str(), error->c_str());
-  }
-  throw AgreedExit{code};
-}
-
-int run_main_mpi(const std::string& program, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const AgreedExit& e) {
-    return e.code;
-  } catch (const InputError& e) {  // one rank alone: the others may be inside a collective
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    std::fprintf(stderr, "%s: error (rank %d): %s\n", program.c_str(), rank, e.what());
-    MPI_Abort(MPI_COMM_WORLD, 2);
-  } catch (const std::exception& e) {
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    std::fprintf(stderr, "%s: internal error (rank %d): %s\n", program.c_str(), rank, e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  return 1;
-}
-
-void check_replicas(std::span<const float> params, MPI_Comm comm) {
-  int rank = 0, size = 1;
-  PTT_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-  PTT_MPI_CHECK(MPI_Comm_size(comm, &size));
-  const auto mine = static_cast<unsigned>(std::strtoul(param_checksum(params).c_str(), nullptr, 16));
-  std::vector<unsigned> all(static_cast<std::size_t>(size));
-  PTT_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_UNSIGNED, all.data(), 1, MPI_UNSIGNED, comm));
-  std::string differ;
-  for (int r = 1; r < size; ++r)
-    if (all[static_cast<std::size_t>(r)] != all[0]) differ.append(" ").append(std::to_string(r));
-  if (!differ.empty())
-    throw std::runtime_error("replicas diverged: the parameters of rank(s)" + differ + " differ from rank 0's");
-}
 
 void mpi_allreduce(std::span<float> data, MPI_Comm comm) {
   if (data.empty()) return;

@@ -17,52 +17,16 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
-#include <string>
 #include <vector>
 
-#include "data_parallel.hpp"
+#include "ch02/data_parallel.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
 #include "ptt/timer.hpp"
 
 namespace ptt::ch03 {
-
-/// MPI for one program: MPI_Init_thread in the constructor, MPI_Finalize in the destructor.
-/// Errors on MPI_COMM_WORLD are returned (not fatal), so PTT_MPI_CHECK can say where they were.
-class Mpi {
- public:
-  Mpi(int* argc, char*** argv);
-  ~Mpi();
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
-  int rank() const { return rank_; }
-  int size() const { return size_; }
-
- private:
-  int rank_ = 0, size_ = 1;
-};
-
-/// Thrown on every rank when the ranks agreed to stop with an exit code (the message, if any,
-/// has been printed once already).
-struct AgreedExit {
-  int code;
-};
-
-/// @brief A collective checkpoint: each rank says whether its part so far went wrong. If any
-/// rank reports an error, the lowest such rank prints "program: error: message" (one line for the
-/// whole job) and every rank throws AgreedExit{code}. No rank is left waiting for another.
-void agree(const std::optional<std::string>& error, const std::string& program, int code = 2);
-
-/// @brief Runs a chapter-03 driver: AgreedExit becomes its exit code; any other exception is
-/// printed with the rank and aborts the whole job (MPI_Abort), so that it can never hang.
-int run_main_mpi(const std::string& program, const std::function<int()>& body);
-
-/// @brief Compares the parameter checksums of all ranks; throws std::runtime_error naming the
-/// ranks that differ from rank 0 (the caller aborts the job).
-void check_replicas(std::span<const float> params, MPI_Comm comm);
 
 /// How the gradients are summed over the ranks.
 enum class AllreduceKind {

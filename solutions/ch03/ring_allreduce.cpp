@@ -1,5 +1,5 @@
 // Chapter 03 solution: the ring allreduce (see ring_allreduce.hpp for the algorithm).
-#include "ring_allreduce.hpp"
+#include "ch03/ring_allreduce.hpp"
 
 #include <algorithm>
 #include <vector>

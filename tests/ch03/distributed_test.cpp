@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include "distributed.hpp"
+#include "ch03/distributed.hpp"
+#include "ch03/mpi_runtime.hpp"
 #include "ptt/checksum.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"

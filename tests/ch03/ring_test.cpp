@@ -7,7 +7,7 @@
 
 #include <random>
 
-#include "ring_allreduce.hpp"
+#include "ch03/ring_allreduce.hpp"
 #include "ptt/rng.hpp"
 
 namespace ptt::ch03 {

@@ -1,4 +1,5 @@
-// solutions/ch03/ring_allreduce.hpp — the ring allreduce, written with MPI_Sendrecv.
+// contracts/ch03/ring_allreduce.hpp — chapter 03's contract (solutions/ch03/ring_allreduce.cpp and
+// exercises/ch03/ring_allreduce.cpp implement it): the ring allreduce, written with MPI_Sendrecv.
 //
 // p ranks each hold a buffer of n floats; afterwards every rank holds the element-wise sum.
 // The buffer is cut into p segments (sizes within one of n/p: any n works, even n < p). The ranks
