@@ -12,8 +12,8 @@ for exdir in "$root"/exercises/ch*/; do
   map=$root/tests/$ch/todo_tests.txt
   bin=$build/tests/$ch/exercise/${ch}_tests_exercise
   [[ -f $map ]] || { echo "FAIL $ch: no $map"; status=1; continue; }
-  # The GPU chapter is built only where CMake finds nvcc (its solution directory shows it was).
-  if [[ $ch == ch04 && ! -d $build/solutions/ch04 ]]; then
+  # The GPU chapter is built only where CMake finds nvcc (its chapter directory shows it was).
+  if [[ $ch == ch04 && ! -d $build/chapters/04_cuda_kernels ]]; then
     echo "skip $ch: $build was configured without CUDA (no nvcc), so its tests were not built"; continue
   fi
   [[ -x $bin ]] || { echo "FAIL $ch: $bin not built"; status=1; continue; }

@@ -19,9 +19,9 @@
 #include <random>
 #include <vector>
 
-#include "cuda_check.hpp"
-#include "device_trainer.hpp"
-#include "gemm.hpp"
+#include "ch04/cuda_check.hpp"
+#include "ch04/device_trainer.hpp"
+#include "ch04/gemm.hpp"
 #include "ptt/cli.hpp"
 #include "ptt/error.hpp"
 #include "ptt/rng.hpp"
@@ -29,8 +29,8 @@
 
 namespace {
 
-using ptt::cuda::DeviceBuffer;
-using ptt::cuda::GemmKernel;
+using ptt::ch04::DeviceBuffer;
+using ptt::ch04::GemmKernel;
 
 struct Result {
   int m, n, k;
@@ -62,27 +62,27 @@ void run_shape(int m, int n, int k, const std::vector<GemmKernel>& kernels, int 
   DeviceBuffer<float> dA(A.size()), dB(B.size()), dC(static_cast<std::size_t>(m) * n);
   dA.upload({A.data(), static_cast<std::size_t>(A.size())});
   dB.upload({B.data(), static_cast<std::size_t>(B.size())});
-  const ptt::cuda::GemmProblem p{m, n, k, {dA.get(), k, false}, {dB.get(), n, false}, dC.get(), n};
+  const ptt::ch04::GemmProblem p{m, n, k, {dA.get(), k, false}, {dB.get(), n, false}, dC.get(), n};
   std::vector<float> c(static_cast<std::size_t>(m) * n);
   const std::vector<float> poison(c.size(), std::nanf(""));
   cudaEvent_t t0, t1;
   PTT_CUDA_CHECK(cudaEventCreate(&t0));
   PTT_CUDA_CHECK(cudaEventCreate(&t1));
   for (const GemmKernel kern : kernels) {
-    Result r{m, n, k, ptt::cuda::gemm_kernel_name(kern)};
+    Result r{m, n, k, ptt::ch04::gemm_kernel_name(kern)};
     dC.upload(poison);  // a kernel that skips an element cannot pass by leftovers
-    ptt::cuda::gemm(kern, p, nullptr, cublas);
+    ptt::ch04::gemm(kern, p, nullptr, cublas);
     PTT_CUDA_CHECK(cudaDeviceSynchronize());
     dC.download(c);
     r.rel_error = rel_error(c, ref);
     const double tol = kern == GemmKernel::CublasTf32 ? 1e-2 : 1e-4;
     r.valid = std::isfinite(r.rel_error) && r.rel_error < tol;
     if (r.valid) {
-      for (int w = 0; w < 2; ++w) ptt::cuda::gemm(kern, p, nullptr, cublas);
+      for (int w = 0; w < 2; ++w) ptt::ch04::gemm(kern, p, nullptr, cublas);
       std::vector<double> ms;
       for (int i = 0; i < repeats; ++i) {
         PTT_CUDA_CHECK(cudaEventRecord(t0));
-        ptt::cuda::gemm(kern, p, nullptr, cublas);
+        ptt::ch04::gemm(kern, p, nullptr, cublas);
         PTT_CUDA_CHECK(cudaEventRecord(t1));
         PTT_CUDA_CHECK(cudaEventSynchronize(t1));
         float e = 0.0f;
@@ -119,9 +119,9 @@ int main(int argc, char** argv) {
     app.add_flag("--list-devices", list_devices, "list the CUDA devices and exit");
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;
     std::vector<GemmKernel> kernels;
-    if (!kernel_name.empty()) kernels.push_back(ptt::cuda::gemm_kernel_from_name(kernel_name, "--kernel"));
+    if (!kernel_name.empty()) kernels.push_back(ptt::ch04::gemm_kernel_from_name(kernel_name, "--kernel"));
     ptt::require_input(!(sweep && !kernel_name.empty()), "--sweep: runs every kernel; drop --kernel");
-    ptt::cuda::require_device();  // exit 2 with "no CUDA device" on a machine without one
+    ptt::ch04::require_device();  // exit 2 with "no CUDA device" on a machine without one
     if (list_devices) {
       int count = 0;
       PTT_CUDA_CHECK(cudaGetDeviceCount(&count));
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     PTT_CUBLAS_CHECK(cublasCreate(&cublas));
     std::vector<Result> results;
     if (kernels.empty()) {  // the sweep
-      for (std::size_t i = 0; i < ptt::cuda::gemm_kernel_names().size(); ++i)
+      for (std::size_t i = 0; i < ptt::ch04::gemm_kernel_names().size(); ++i)
         kernels.push_back(static_cast<GemmKernel>(i));
       for (int size : {1024, 2048, 4096}) run_shape(size, size, size, kernels, repeats, cublas, results);
     } else {

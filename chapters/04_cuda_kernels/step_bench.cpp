@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
-#include "cuda_check.hpp"
-#include "device_trainer.hpp"
+#include "ch04/cuda_check.hpp"
+#include "ch04/device_trainer.hpp"
 #include "ptt/cli.hpp"
 #include "ptt/data.hpp"
 #include "ptt/error.hpp"
@@ -28,22 +28,22 @@ struct Config {
   int batch;
 };
 
-double ms_per_step(const Config& c, ptt::cuda::GemmKernel gemm, bool graph, int steps, int repeats) {
+double ms_per_step(const Config& c, ptt::ch04::GemmKernel gemm, bool graph, int steps, int repeats) {
   constexpr int kFeatures = 784, kClasses = 10, kWarmup = 10;
   const ptt::Dataset data = ptt::make_synthetic(4096, kFeatures, kClasses, 1);
   ptt::Mlp model(ptt::mlp_sizes(kFeatures, c.hidden, kClasses));
   ptt::he_init(model.layout, model.params, 1);
-  ptt::cuda::DeviceOptions opt;
+  ptt::ch04::DeviceOptions opt;
   opt.gemm = gemm;
   opt.graph = graph;
-  ptt::cuda::DeviceTrainer gpu(model.layout, c.batch, opt);
+  ptt::ch04::DeviceTrainer gpu(model.layout, c.batch, opt);
   gpu.upload_params(model.params);
   gpu.upload_train_set(data);
   // An "epoch" long enough for every step: indices wrap around the synthetic set.
   const int total = kWarmup + steps * repeats;
   std::vector<std::uint32_t> order(static_cast<std::size_t>(total) * c.batch);
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>((i * 7919) % 4096);
-  gpu.start_epoch(order, ptt::cuda::step_hyper_table("sgd", "constant", 0.01, 0, total, total));
+  gpu.start_epoch(order, ptt::ch04::step_hyper_table("sgd", "constant", 0.01, 0, total, total));
   for (int i = 0; i < kWarmup; ++i) gpu.step(c.batch);
   gpu.synchronize();
   std::vector<double> ms;
@@ -82,13 +82,13 @@ int main(int argc, char** argv) {
     } else {
       configs = {{{256, 128}, 128}, {{256, 128}, 1024}, {{4096, 4096, 4096}, 1024}};
     }
-    std::vector<ptt::cuda::GemmKernel> kernels;
+    std::vector<ptt::ch04::GemmKernel> kernels;
     for (std::size_t pos = 0; pos <= gemms.size();) {
       const std::size_t end = std::min(gemms.find(',', pos), gemms.size());
-      kernels.push_back(ptt::cuda::gemm_kernel_from_name(gemms.substr(pos, end - pos), "--gemm"));
+      kernels.push_back(ptt::ch04::gemm_kernel_from_name(gemms.substr(pos, end - pos), "--gemm"));
       pos = end + 1;
     }
-    ptt::cuda::require_device();
+    ptt::ch04::require_device();
 
     std::printf("| network | batch | gemm | eager ms/step | graph ms/step | graph speed-up |\n");
     std::printf("| --- | ---: | --- | ---: | ---: | ---: |\n");
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       for (const auto k : kernels) {
         const double eager = ms_per_step(c, k, false, steps, repeats);
         const double graph = ms_per_step(c, k, true, steps, repeats);
-        const std::string name = ptt::cuda::gemm_kernel_name(k);
+        const std::string name = ptt::ch04::gemm_kernel_name(k);
         std::printf("| %s | %d | %s | %.3f | %.3f | %.2fx |\n", net.c_str(), c.batch, name.c_str(), eager,
                     graph, eager / graph);
         std::fflush(stdout);

@@ -15,7 +15,7 @@
 
 #include "ptt/error.hpp"
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 /// @brief A hint for the errors a learner meets most often.
 inline const char* hint_for(cudaError_t e) {
@@ -78,20 +78,20 @@ inline bool device_available() {
   return ok;
 }
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04
 
 /// Checks a CUDA runtime call: throws with the file and line, the call, the error and a hint.
 #define PTT_CUDA_CHECK(call)                                                                   \
   do {                                                                                         \
     const cudaError_t ptt_cuda_e_ = (call);                                                    \
-    if (ptt_cuda_e_ != cudaSuccess) ::ptt::cuda::fail(ptt_cuda_e_, #call, __FILE__, __LINE__); \
+    if (ptt_cuda_e_ != cudaSuccess) ::ptt::ch04::fail(ptt_cuda_e_, #call, __FILE__, __LINE__); \
   } while (0)
 
 /// Checks a cuBLAS call.
 #define PTT_CUBLAS_CHECK(call)                                                                               \
   do {                                                                                                       \
     const cublasStatus_t ptt_cublas_s_ = (call);                                                             \
-    if (ptt_cublas_s_ != CUBLAS_STATUS_SUCCESS) ::ptt::cuda::fail(ptt_cublas_s_, #call, __FILE__, __LINE__); \
+    if (ptt_cublas_s_ != CUBLAS_STATUS_SUCCESS) ::ptt::ch04::fail(ptt_cublas_s_, #call, __FILE__, __LINE__); \
   } while (0)
 
 /// After every kernel launch: a bad configuration is reported here, at the launch that caused it.

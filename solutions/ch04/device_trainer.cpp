@@ -1,14 +1,14 @@
 // device_trainer.cpp — the host side of chapter 04's trainer: buffers, the step's kernel
 // sequence, and its capture into a CUDA graph.
-#include "device_trainer.hpp"
+#include "ch04/device_trainer.hpp"
 
 #include <cmath>
 
-#include "cuda_check.hpp"
+#include "ch04/cuda_check.hpp"
 #include "ptt/error.hpp"
 #include "ptt/optim.hpp"
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 template <class T>
 DeviceBuffer<T>::DeviceBuffer(std::size_t n) : n_(n) {
@@ -106,7 +106,7 @@ void DeviceTrainer::upload_params(std::span<const float> params, std::span<const
 void DeviceTrainer::download_params(std::span<float> params, std::span<float> optimizer_state,
                                     std::span<float> grads) const {
   synchronize();
-  params_.download(params);
+  if (!params.empty()) params_.download(params);
   if (!optimizer_state.empty()) state_.download(optimizer_state);
   if (!grads.empty()) grads_.download(grads);
 }
@@ -132,7 +132,7 @@ void DeviceTrainer::enqueue_step(int rows) {
   const int L = layout_.num_layers();
   float* P = params_.get();
   float* G = grads_.get();
-  cuda::gather_batch(data_x_.get(), data_y_.get(), features_, order_.get(), step_.get(), max_batch_, rows,
+  ch04::gather_batch(data_x_.get(), data_y_.get(), features_, order_.get(), step_.get(), max_batch_, rows,
                      acts_[0].get(), y_.get(), stream_);
   // Forward: z = a W^T (GEMM), then a = ReLU(z + b) (fused; no ReLU on the logits).
   for (int l = 0; l < L; ++l) {
@@ -222,4 +222,4 @@ std::vector<StepHyper> step_hyper_table(const std::string& optimizer, const std:
   return table;
 }
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04

@@ -18,13 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "gemm.hpp"
+#include "ch04/gemm.hpp"
+#include "ch04/train_kernels.hpp"
 #include "ptt/data.hpp"
 #include "ptt/metrics.hpp"
 #include "ptt/mlp.hpp"
-#include "train_kernels.hpp"
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 /// How the trainer runs on the device.
 struct DeviceOptions {
@@ -71,7 +71,8 @@ class DeviceTrainer {
   void upload_train_set(const Dataset& train);
   /// @brief Uploads parameters and (optionally) optimizer state in the host layouts.
   void upload_params(std::span<const float> params, std::span<const float> optimizer_state = {});
-  /// @brief Copies parameters (and optionally optimizer state and gradients) back to the host.
+  /// @brief Copies parameters, optimizer state and gradients back to the host (each skipped when
+  /// its span is empty).
   void download_params(std::span<float> params, std::span<float> optimizer_state = {},
                        std::span<float> grads = {}) const;
 
@@ -132,4 +133,4 @@ class DeviceTrainer {
 std::vector<StepHyper> step_hyper_table(const std::string& optimizer, const std::string& schedule, double lr,
                                         long first_step, long steps, long total_steps);
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04

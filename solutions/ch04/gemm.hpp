@@ -1,8 +1,9 @@
 // gemm.hpp — chapter 04's GEMM kernels, one per stage of optimisation, and cuBLAS as the yardstick.
 //
-// Every kernel computes C[M, N] = op(A)[M, K] · op(B)[K, N] (see gemm_problem.hpp) for ANY shape
-// (no multiple-of-the-tile requirement) and either layout of A and B, so every one of them can
-// drive the trainer (ch04_cuda --gemm NAME). The stages are described in gemm.cu's top comment.
+// Every kernel computes C[M, N] = op(A)[M, K] · op(B)[K, N] (contracts/ch04/gemm_problem.hpp) for
+// ANY shape (no multiple-of-the-tile requirement) and either layout of A and B, so every one of
+// them can drive the trainer (ch04_cuda --gemm NAME). The stages (one file each in gemm/) are
+// described in gemm.cu's top comment.
 #pragma once
 
 #include <cublas_v2.h>
@@ -11,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "gemm_problem.hpp"
+#include "ch04/gemm_problem.hpp"
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 /// The GEMM implementations, in the order of the chapter.
 enum class GemmKernel { Naive, Coalesced, Smem, Blocked2d, Vectorized, Cublas, CublasTf32 };
@@ -36,4 +37,4 @@ void gemm(GemmKernel k, const GemmProblem& p, cudaStream_t stream, cublasHandle_
 /// @brief The CPU reference: C = op(A) op(B) with double accumulation, in host memory.
 void gemm_reference(const GemmProblem& p);
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04

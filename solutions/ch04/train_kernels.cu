@@ -8,10 +8,11 @@
 // the same order, as the C++ reference.
 #include <cfloat>
 
-#include "cuda_check.hpp"
-#include "train_kernels.hpp"
+#include "ch04/cuda_check.hpp"
+#include "ch04/train_kernels.hpp"
+#include "ptt_emu/launch.hpp"
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 namespace {
 
 constexpr int kThreads = 256;
@@ -84,7 +85,7 @@ __global__ void softmax_xent_kernel(const float* logits, const std::uint8_t* lab
 
 // blockDim (32, 8): 32 columns per block, 8 partial sums per column, combined in a fixed tree.
 __global__ void bias_gradient_kernel(const float* dY, int rows, int cols, float* db) {
-  __shared__ float part[8][33];
+  PTT_SHARED(float, part, [8][33]);
   const int col = static_cast<int>(blockIdx.x) * 32 + static_cast<int>(threadIdx.x);
   float s = 0.0f;
   if (col < cols)
@@ -135,19 +136,19 @@ __global__ void advance_step_kernel(int* step) { ++*step; }
 void gather_batch(const float* data_x, const std::uint8_t* data_y, int features, const std::uint32_t* order,
                   const int* step, int batch, int rows, float* x, std::uint8_t* y, cudaStream_t stream) {
   if (rows <= 0) return;
-  gather_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(data_x, data_y, features, order, step,
-                                                                      batch, rows, x, y);
+  PTT_LAUNCH(gather_kernel, static_cast<unsigned>(rows), kThreads, 0, stream)
+  (data_x, data_y, features, order, step, batch, rows, x, y);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void bias_activation(float* Y, const float* b, int rows, int cols, bool relu, cudaStream_t stream) {
-  bias_activation_kernel<<<grid_for(static_cast<std::size_t>(rows) * cols), kThreads, 0, stream>>>(
-      Y, b, rows, cols, relu);
+  PTT_LAUNCH(bias_activation_kernel, grid_for(static_cast<std::size_t>(rows) * cols), kThreads, 0, stream)
+  (Y, b, rows, cols, relu);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void relu_backward(const float* A, float* dA, std::size_t n, cudaStream_t stream) {
-  relu_backward_kernel<<<grid_for(n), kThreads, 0, stream>>>(A, dA, n);
+  PTT_LAUNCH(relu_backward_kernel, grid_for(n), kThreads, 0, stream)(A, dA, n);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
@@ -155,33 +156,34 @@ void softmax_cross_entropy(const float* logits, const std::uint8_t* labels, int 
                            float* dlogits, double* loss_sum, unsigned* correct, cudaStream_t stream) {
   if (rows <= 0) return;
   constexpr int kRowsPerBlock = kThreads / 32;
-  softmax_xent_kernel<<<static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock), kThreads, 0,
-                        stream>>>(logits, labels, rows, classes, dlogits, loss_sum, correct);
+  PTT_LAUNCH(softmax_xent_kernel, static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock), kThreads,
+             0, stream)
+  (logits, labels, rows, classes, dlogits, loss_sum, correct);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void bias_gradient(const float* dY, int rows, int cols, float* db, cudaStream_t stream) {
-  bias_gradient_kernel<<<static_cast<unsigned>((cols + 31) / 32), dim3(32, 8), 0, stream>>>(dY, rows, cols,
-                                                                                            db);
+  PTT_LAUNCH(bias_gradient_kernel, static_cast<unsigned>((cols + 31) / 32), dim3(32, 8), 0, stream)
+  (dY, rows, cols, db);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void sgd_update(float* params, const float* grads, float* velocity, std::size_t n, float momentum,
                 const StepHyper* hyper, const int* step, cudaStream_t stream) {
-  sgd_kernel<<<grid_for(n), kThreads, 0, stream>>>(params, grads, velocity, n, momentum, hyper, step);
+  PTT_LAUNCH(sgd_kernel, grid_for(n), kThreads, 0, stream)(params, grads, velocity, n, momentum, hyper, step);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void adam_update(float* params, const float* grads, float* moments, std::size_t n, float beta1, float beta2,
                  float eps, const StepHyper* hyper, const int* step, cudaStream_t stream) {
-  adam_kernel<<<grid_for(n), kThreads, 0, stream>>>(params, grads, moments, moments + n, n, beta1, beta2, eps,
-                                                    hyper, step);
+  PTT_LAUNCH(adam_kernel, grid_for(n), kThreads, 0, stream)
+  (params, grads, moments, moments + n, n, beta1, beta2, eps, hyper, step);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
 void advance_step(int* step, cudaStream_t stream) {
-  advance_step_kernel<<<1, 1, 0, stream>>>(step);
+  PTT_LAUNCH(advance_step_kernel, 1, 1, 0, stream)(step);
   PTT_CUDA_CHECK_LAUNCH();
 }
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04

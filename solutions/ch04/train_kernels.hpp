@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 /// Per-step hyperparameters in the device table: learning rate, and Adam's 1 - beta^t (1 for SGD).
 struct StepHyper {
@@ -72,4 +72,4 @@ void adam_update(float* params, const float* grads, float* moments, std::size_t 
 /// @brief ++*step (the last kernel of a step).
 void advance_step(int* step, cudaStream_t stream);
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04

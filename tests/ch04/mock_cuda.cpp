@@ -15,8 +15,8 @@
 #include <functional>
 #include <vector>
 
-#include "gemm.hpp"
-#include "train_kernels.hpp"
+#include "ch04/gemm.hpp"
+#include "ch04/train_kernels.hpp"
 
 namespace {
 bool capturing = false;
@@ -98,7 +98,7 @@ const char* cublasGetStatusName(cublasStatus_t) { return "mock"; }
 const char* cublasGetStatusString(cublasStatus_t) { return "mock"; }
 }
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 void gemm(GemmKernel, const GemmProblem& p, cudaStream_t, cublasHandle_t) {
   run([p] {
@@ -198,4 +198,4 @@ void advance_step(int* step, cudaStream_t) {
   run([=] { ++*step; });
 }
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04

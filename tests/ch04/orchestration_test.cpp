@@ -12,12 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "device_trainer.hpp"
+#include "ch04/device_step.hpp"
+#include "ch04/device_trainer.hpp"
 #include "mock_cuda.hpp"
 #include "ptt/data.hpp"
 #include "ptt/metrics.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
+#include "ptt/train.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -40,10 +42,10 @@ void expect_same_as_chapter01(const Run& run) {
   const long per_epoch = static_cast<long>(sampler.num_batches());
   const long total = run.epochs * per_epoch;
 
-  ptt::cuda::DeviceOptions options;
+  ptt::ch04::DeviceOptions options;
   options.graph = run.graph;
   options.optimizer = run.optimizer;
-  ptt::cuda::DeviceTrainer gpu(cpu.layout, 64, options);
+  ptt::ch04::DeviceTrainer gpu(cpu.layout, 64, options);
   gpu.upload_params(initial);
   gpu.upload_train_set(data);
   ptt::mock::graph_launches = 0;
@@ -61,7 +63,7 @@ void expect_same_as_chapter01(const Run& run) {
       order.insert(order.end(), sampler.batch(b).begin(), sampler.batch(b).end());
     std::size_t b = epoch == 1 ? run.first_batch : 0;
     gpu.start_epoch(order,
-                    ptt::cuda::step_hyper_table(run.optimizer, "cosine", 0.05, steps - static_cast<long>(b),
+                    ptt::ch04::step_hyper_table(run.optimizer, "cosine", 0.05, steps - static_cast<long>(b),
                                                 per_epoch, total),
                     static_cast<int>(b));
     cpu_stats = {};
@@ -102,6 +104,58 @@ TEST(DeviceTrainerOrchestration, AdamMatchesChapter01) {
 
 TEST(DeviceTrainerOrchestration, ResumedEpochStartsAtItsBatch) {
   expect_same_as_chapter01({.graph = true, .first_batch = 3});
+}
+
+// Chapter 04's strategy for the core's loop (DeviceStep), driven by the calls the loop makes —
+// push_state, start_epoch, step, flush every few steps, pull_state — against chapter 01's SerialStep
+// on the same batches: the same parameters, optimizer state and statistics, the update count
+// carried, and only the fused "step" phase booked.
+TEST(DeviceStepOrchestration, ThroughTheLoopEqualsSerialStep) {
+  const ptt::Dataset data = ptt::make_synthetic(300, 784, 10, 5);
+  ptt::TrainConfig cfg;
+  cfg.batch_size = 64;
+  cfg.lr = 0.05;
+  ptt::Mlp serial(ptt::mlp_sizes(784, {64, 32}, 10)), device(serial.layout.sizes());
+  ptt::he_init(serial.layout, serial.params, 7);
+  device.params = serial.params;
+  ptt::SerialStep reference(serial, data, cfg);
+  ptt::ch04::DeviceOptions options;
+  options.graph = true;
+  ptt::ch04::DeviceStep gpu(device, data, cfg, options);
+  reference.push_state(0);
+  gpu.push_state(0);
+  const ptt::Checkpointer none(cfg, nlohmann::json::object());
+  const ptt::DivergenceGuard guard(serial.layout, none);
+  ptt::PhaseTimer serial_phases, gpu_phases;
+  ptt::BatchSampler sampler(data.size(), 64, 3);
+  const long total = 2 * static_cast<long>(sampler.num_batches());
+  long steps = 0;
+  ptt::EpochStats serial_stats, gpu_stats;
+  for (int epoch = 1; epoch <= 2; ++epoch) {
+    sampler.start_epoch(static_cast<std::uint64_t>(epoch));
+    gpu.start_epoch({epoch, sampler, 0, steps, total});
+    serial_stats = {}, gpu_stats = {};
+    for (std::size_t b = 0; b < sampler.num_batches(); ++b) {
+      ++steps;
+      const double lr = ptt::scheduled_lr(cfg.lr_schedule, cfg.lr, steps - 1, total);
+      reference.step(sampler.batch(b), {steps, epoch, lr, serial_phases, guard}, serial_stats);
+      const ptt::StepContext ctx{steps, epoch, lr, gpu_phases, guard};
+      gpu.step(sampler.batch(b), ctx, gpu_stats);
+      if (b == 1) gpu.flush(ctx, gpu_stats);  // a flush in the middle of the epoch changes nothing
+    }
+    gpu.flush({steps, epoch, 0.0, gpu_phases, guard}, gpu_stats);
+    EXPECT_EQ(gpu_stats.samples, serial_stats.samples);
+    EXPECT_EQ(gpu_stats.correct, serial_stats.correct);
+    EXPECT_NEAR(gpu_stats.loss(), serial_stats.loss(), 1e-5 * serial_stats.loss());
+  }
+  gpu.pull_state();
+  const ptt::StateView want = reference.host_state(), got = gpu.host_state();
+  EXPECT_LT(ptt::test::relative_error(got.params, want.params), 1e-5) << "parameters";
+  EXPECT_LT(ptt::test::relative_error(got.optimizer_state, want.optimizer_state), 1e-5) << "optimizer state";
+  EXPECT_EQ(got.optimizer_steps, steps);
+  EXPECT_TRUE(gpu_phases.ran(ptt::Phase::Step));
+  for (ptt::Phase p : {ptt::Phase::Data, ptt::Phase::Forward, ptt::Phase::Backward, ptt::Phase::Update})
+    EXPECT_FALSE(gpu_phases.ran(p)) << ptt::phase_name(p) << " is not a phase of the fused GPU step";
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "device_trainer.hpp"
-#include "gemm.hpp"
+#include "ch04/device_trainer.hpp"
+#include "ch04/gemm.hpp"
 #include "ptt/error.hpp"
 #include "ptt/optim.hpp"
 #include "test_util.hpp"
@@ -30,26 +30,26 @@ TEST_P(GemmReference, MatchesEigenInEveryLayout) {
   else
     want = a * b;
   std::vector<float> got(static_cast<std::size_t>(M) * N, std::nanf(""));
-  ptt::cuda::gemm_reference({M,
+  ptt::ch04::gemm_reference({M,
                              N,
                              K,
                              {a.data(), static_cast<int>(a.cols()), ta},
                              {b.data(), static_cast<int>(b.cols()), tb},
                              got.data(),
                              N});
-  EXPECT_LT(ptt::test::relative_error(got, {want.data(), got.size()}), 1e-5);  // max-norm relative
+  EXPECT_LT(ptt::test::relative_error(got, {want.data(), static_cast<std::size_t>(want.size())}), 1e-5);  // max-norm relative
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, GemmReference, ::testing::Combine(::testing::Bool(), ::testing::Bool()));
 
 TEST(GemmKernelNames, RoundTripAndRejectUnknown) {
-  for (const auto& name : ptt::cuda::gemm_kernel_names())
-    EXPECT_EQ(ptt::cuda::gemm_kernel_name(ptt::cuda::gemm_kernel_from_name(name, "--gemm")), name);
-  EXPECT_THROW(ptt::cuda::gemm_kernel_from_name("bogus", "--gemm"), ptt::InputError);
+  for (const auto& name : ptt::ch04::gemm_kernel_names())
+    EXPECT_EQ(ptt::ch04::gemm_kernel_name(ptt::ch04::gemm_kernel_from_name(name, "--gemm")), name);
+  EXPECT_THROW(ptt::ch04::gemm_kernel_from_name("bogus", "--gemm"), ptt::InputError);
 }
 
 TEST(StepHyperTable, LearningRateFollowsTheSchedule) {
-  const auto table = ptt::cuda::step_hyper_table("sgd", "cosine", 0.05, 7, 20, 100);
+  const auto table = ptt::ch04::step_hyper_table("sgd", "cosine", 0.05, 7, 20, 100);
   ASSERT_EQ(table.size(), 20u);
   for (long i = 0; i < 20; ++i) {
     EXPECT_EQ(table[static_cast<std::size_t>(i)].lr,
@@ -62,7 +62,7 @@ TEST(StepHyperTable, LearningRateFollowsTheSchedule) {
 TEST(StepHyperTable, AdamCorrectionsReproduceTheHostOptimizer) {
   const std::size_t n = 5;
   const long first = 3;  // e.g. resumed after 3 updates
-  const auto table = ptt::cuda::step_hyper_table("adam", "constant", 0.01, first, 4, 100);
+  const auto table = ptt::ch04::step_hyper_table("adam", "constant", 0.01, first, 4, 100);
   ptt::Adam adam(n, 0.01f);
   adam.set_steps_taken(first);
   std::vector<float> p(n, 0.3f), g(n), m(n, 0.0f), v(n, 0.0f), q = p;

@@ -1,8 +1,10 @@
 // Chapter 04's tiled GEMM (kernel v3), tested WITHOUT a GPU: the per-thread phases of
-// smem_tile.hpp run here exactly as the kernel runs them, and a "block emulator" reproduces
+// contracts/ch04/smem_tile.hpp run here exactly as the kernel runs them (the same functions: their
+// host versions, emitted by nvcc from 3_smem.cu), and a "block emulator" reproduces
 // __syncthreads: phase 1 for every thread of a block, then phase 2 for every thread, per k-tile.
-// Built against the solution (ch04_tests) and the exercise (ch04_tests_exercise), where
-// TODO(04.1) and TODO(04.2) make these tests fail until they are written.
+// Built against the solution (ch04_tests: solutions/ch04/gemm/3_smem.cu) and the exercise
+// (ch04_tests_exercise: exercises/ch04/3_smem.cu), where TODO(04.1) and TODO(04.2) make these
+// tests fail until they are written.
 //
 // Error measure: max_i |C_i - R_i| / max_i |R_i| (test_util.hpp) against a double-accumulated
 // reference; FP32 sums of at most a few hundred terms stay far below the 1e-5 allowed.
@@ -10,17 +12,17 @@
 
 #include <cmath>
 #include <limits>
-#include <smem_tile.hpp>
 #include <tuple>
 #include <vector>
 
-#include "gemm.hpp"
+#include "ch04/gemm.hpp"
+#include "ch04/smem_tile.hpp"
 #include "test_util.hpp"
 
 namespace {
 
-using ptt::cuda::GemmProblem;
-using ptt::cuda::kTile;
+using ptt::ch04::GemmProblem;
+using ptt::ch04::kTile;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 /// Runs kernel v3 on the CPU: every block, every k-tile, phase 1 for all threads, then phase 2.
@@ -34,15 +36,15 @@ void emulate_smem_gemm(const GemmProblem& p) {
         for (int i = 0; i < kTile; ++i)  // poison: a tile element nobody loads shows up as NaN
           for (int j = 0; j < kTile; ++j) As[i][j] = Bs[i][j] = kNaN;
         for (int ty = 0; ty < kTile; ++ty)
-          for (int tx = 0; tx < kTile; ++tx) ptt::cuda::smem_load_tiles(p, by, bx, k0, tx, ty, As, Bs);
+          for (int tx = 0; tx < kTile; ++tx) ptt::ch04::smem_load_tiles(p, by, bx, k0, tx, ty, As, Bs);
         // __syncthreads()
         for (int ty = 0; ty < kTile; ++ty)
           for (int tx = 0; tx < kTile; ++tx)
-            acc[ty][tx] = ptt::cuda::smem_accumulate(tx, ty, As, Bs, acc[ty][tx]);
+            acc[ty][tx] = ptt::ch04::smem_accumulate(tx, ty, As, Bs, acc[ty][tx]);
         // __syncthreads()
       }
       for (int ty = 0; ty < kTile; ++ty)
-        for (int tx = 0; tx < kTile; ++tx) ptt::cuda::smem_store(p, by, bx, tx, ty, acc[ty][tx]);
+        for (int tx = 0; tx < kTile; ++tx) ptt::ch04::smem_store(p, by, bx, tx, ty, acc[ty][tx]);
     }
 }
 
@@ -73,7 +75,7 @@ TEST_P(SmemTileLoad, FillsBothTilesWithZeroOutsideTheMatrices) {
     for (int j = 0; j < kTile; ++j) As[i][j] = Bs[i][j] = kNaN;
   const int by = 1, bx = 1, k0 = 32;
   for (int ty = 0; ty < kTile; ++ty)
-    for (int tx = 0; tx < kTile; ++tx) ptt::cuda::smem_load_tiles(p, by, bx, k0, tx, ty, As, Bs);
+    for (int tx = 0; tx < kTile; ++tx) ptt::ch04::smem_load_tiles(p, by, bx, k0, tx, ty, As, Bs);
   int wrong = 0;
   for (int i = 0; i < kTile; ++i)
     for (int j = 0; j < kTile; ++j) {
@@ -101,8 +103,8 @@ TEST(SmemTileAccumulate, AddsRowOfATimesColumnOfB) {
       const float start = 0.5f;  // what earlier k-tiles left in the accumulator
       double want = start;
       for (int k = 0; k < kTile; ++k) want += static_cast<double>(As[ty][k]) * Bs[k][tx];
-      const float got = ptt::cuda::smem_accumulate(tx, ty, As, Bs, start);
-      worst = std::max(worst, std::abs(got - want) / std::max(1.0, std::abs(want)));
+      const float got = ptt::ch04::smem_accumulate(tx, ty, As, Bs, start);
+      worst = ptt::test::max_or_nan(worst, std::abs(got - want) / std::max(1.0, std::abs(want)));
     }
   EXPECT_LT(worst, 1e-5) << "acc + sum_k As[ty][k] * Bs[k][tx], relative to max(1, |result|)";
 }
@@ -117,7 +119,7 @@ TEST_P(SmemGemmEmulated, MatchesCpuReference) {
   const Operands ops = make_operands(M, N, K, ta, tb);
   std::vector<float> got(static_cast<std::size_t>(M) * N, kNaN), want(got.size());
   emulate_smem_gemm(ops.problem(M, N, K, ta, tb, got.data()));
-  ptt::cuda::gemm_reference(ops.problem(M, N, K, ta, tb, want.data()));
+  ptt::ch04::gemm_reference(ops.problem(M, N, K, ta, tb, want.data()));
   const double err = ptt::test::relative_error(got, want);
   EXPECT_LT(err, 1e-5) << M << "x" << N << "x" << K << " transA=" << ta << " transB=" << tb;  // NaN fails too
 }

@@ -1,4 +1,5 @@
-// gemm_problem.hpp — what every GEMM kernel of chapter 04 computes, in plain pointers.
+// contracts/ch04/gemm_problem.hpp — chapter 04's contract for every GEMM kernel (the stages in
+// solutions/ch04/gemm/, the exercise exercises/ch04/3_smem.cu): what they compute, in plain pointers.
 //
 //   C[M, N] = op(A)[M, K] · op(B)[K, N]        (row-major, FP32)
 //
@@ -18,7 +19,7 @@
 #define PTT_HD
 #endif
 
-namespace ptt::cuda {
+namespace ptt::ch04 {
 
 /// One operand of a GEMM: element (r, c) of op(X).
 struct Operand {
@@ -37,4 +38,4 @@ struct GemmProblem {
   int ldc = 0;
 };
 
-}  // namespace ptt::cuda
+}  // namespace ptt::ch04
