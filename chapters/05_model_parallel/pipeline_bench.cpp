@@ -18,7 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "pipeline.hpp"
+#include "ch05/pipeline_engine.hpp"
+#include "ch05/pipeline_mlp.hpp"
 #include "ptt/cli.hpp"
 #include "ptt/data.hpp"
 #include "ptt/error.hpp"
@@ -103,8 +104,7 @@ int main(int argc, char** argv) {
     nlohmann::json rows = nlohmann::json::array();
     ptt::ch05::Timeline timeline(max_stages, true);
 
-    // Runs one configuration repeats+1 times; returns the bubble of each timed step and the peaks.
-    // Runs one configuration repeats+1 times (the first is a warm-up); the bubble of each timed step.
+    // Runs one configuration repeats+1 times (the first is a warm-up); the bubbles of the timed steps.
     auto measure = [&](const std::vector<ptt::ch05::StageWork*>& stages, int m, Schedule s) {
       std::vector<double> bubbles;
       for (int r = 0; r <= repeats; ++r) {

@@ -1,7 +1,7 @@
 // The two pipeline schedules — YOUR copy. GPipe is done; 1F1B is the exercise (TODO(05.1)).
-// See solutions/ch05/schedule.hpp for the pictures and chapters/05_model_parallel/README.md,
+// See contracts/ch05/schedule.hpp for the pictures and chapters/05_model_parallel/README.md,
 // "Exercises", for what to do and how to test it (./tutorial check 05).
-#include "schedule.hpp"
+#include "ch05/schedule.hpp"
 
 #include <algorithm>
 

@@ -81,16 +81,10 @@ class Channel {
     ready_.notify_all();
   }
 
-  /// Messages waiting (for tests: a finished step leaves none behind).
-  std::size_t pending() const {
-    std::lock_guard lock(mutex_);
-    return queue_.size();
-  }
-
  private:
   static constexpr std::chrono::microseconds kSpin{50};
   std::atomic<std::size_t> available_{0};  // messages queued (+1 once closed): read without the lock
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<T> queue_;
   bool closed_ = false;

@@ -1,4 +1,4 @@
-#include "model_parallel.hpp"
+#include "ch05/model_parallel.hpp"
 
 #include <cmath>
 #include <thread>
@@ -53,30 +53,40 @@ void ModelParallel::scatter_params(std::span<const float> full) {
 
 // An optimizer's state is k floats per parameter, stored as k consecutive arrays (SGD: the
 // velocity; Adam: m then v), so each array maps through to_full like the parameters.
-void ModelParallel::gather_optimizer(Optimizer& full) const {
-  const std::span<float> out = full.state();
-  const std::size_t k = out.size() / full_size_;
+std::size_t ModelParallel::optimizer_state_size() const {
+  const Worker& w = workers_.front();
+  PTT_CHECK(w.optimizer != nullptr, "make_optimizers() was not called");
+  return w.optimizer->state().size() / w.params.size() * full_size_;
+}
+
+void ModelParallel::gather_optimizer(std::span<float> full) const {
+  PTT_CHECK(full.size() == optimizer_state_size(), "gather_optimizer: buffer does not match the optimizer");
+  const std::size_t k = full.size() / full_size_;
   for (const Worker& w : workers_) {
-    const std::span<float> in = w.optimizer->state();
+    const std::span<const float> in = w.optimizer->state();
     const std::size_t n = w.params.size();
     PTT_CHECK(in.size() == k * n, "gather_optimizer: the optimizers differ");
     for (std::size_t c = 0; c < k; ++c)
-      for (std::size_t i = 0; i < n; ++i) out[c * full_size_ + w.to_full[i]] = in[c * n + i];
+      for (std::size_t i = 0; i < n; ++i) full[c * full_size_ + w.to_full[i]] = in[c * n + i];
   }
-  full.set_steps_taken(workers_.front().optimizer->steps_taken());
 }
 
-void ModelParallel::scatter_optimizer(Optimizer& full) {
-  const std::span<float> in = full.state();
-  const std::size_t k = in.size() / full_size_;
+void ModelParallel::scatter_optimizer(std::span<const float> full, long optimizer_steps) {
+  PTT_CHECK(full.size() == optimizer_state_size(), "scatter_optimizer: buffer does not match the optimizer");
+  const std::size_t k = full.size() / full_size_;
   for (Worker& w : workers_) {
     const std::span<float> out = w.optimizer->state();
     const std::size_t n = w.params.size();
     PTT_CHECK(out.size() == k * n, "scatter_optimizer: the optimizers differ");
     for (std::size_t c = 0; c < k; ++c)
-      for (std::size_t i = 0; i < n; ++i) out[c * n + i] = in[c * full_size_ + w.to_full[i]];
-    w.optimizer->set_steps_taken(full.steps_taken());
+      for (std::size_t i = 0; i < n; ++i) out[c * n + i] = full[c * full_size_ + w.to_full[i]];
+    w.optimizer->set_steps_taken(optimizer_steps);
   }
+}
+
+long ModelParallel::optimizer_steps() const {
+  PTT_CHECK(workers_.front().optimizer != nullptr, "make_optimizers() was not called");
+  return workers_.front().optimizer->steps_taken();
 }
 
 }  // namespace ptt::ch05

@@ -3,8 +3,8 @@
 // The model is split between workers: each Worker OWNS its part of the parameters, its gradients
 // and its optimizer state (a shard with its own small ParamLayout), and sees nothing else.
 // A map `to_full` tells, for every float a worker owns, where that float sits in chapter 01's
-// flat buffer. With it the driver can load chapter 01's initial weights into the shards, gather
-// the shards for evaluation, checksums and checkpoints, and the tests can compare with chapter 01.
+// flat buffer. With it chapter 01's initial weights (or a checkpoint) go into the shards, the shards
+// come back for evaluation, checksums and checkpoints, and the tests can compare with chapter 01.
 #pragma once
 
 #include <chrono>
@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "ch05/timeline.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
 #include "ptt/tensor.hpp"
-#include "timeline.hpp"
 
 namespace ptt::ch05 {
 
@@ -56,17 +56,21 @@ class ModelParallel {
   bool grads_finite() const;
   /// The shards from chapter 01's buffer.
   void scatter_params(std::span<const float> full);
-  /// Optimizer state and step count to / from an optimizer of the whole model (checkpoints).
-  void gather_optimizer(Optimizer& full) const;
-  void scatter_optimizer(Optimizer& full);
+  /// Floats of optimizer state of the whole model: k per parameter (SGD's velocity: k = 1; Adam's
+  /// m and v: k = 2), Optimizer::state()'s layout (k arrays of chapter 01's buffer).
+  std::size_t optimizer_state_size() const;
+  /// @brief The workers' optimizer states into @p full (optimizer_state_size() floats).
+  void gather_optimizer(std::span<float> full) const;
+  /// @brief The workers' optimizer states from @p full, and their update count (Adam's t).
+  void scatter_optimizer(std::span<const float> full, long optimizer_steps);
+  /// Updates made so far (the same on every worker).
+  long optimizer_steps() const;
 
   int num_workers() const { return static_cast<int>(workers_.size()); }
   const Worker& worker(int w) const { return workers_.at(static_cast<std::size_t>(w)); }
   Timeline& timeline() { return timeline_; }
   /// How long a worker waits for a message before it declares the step stuck.
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
-  /// Steps run so far (events are tagged with it).
-  long steps() const { return step_; }
 
  protected:
   std::size_t full_size_;
@@ -74,7 +78,7 @@ class ModelParallel {
   Matrix logits_;
   Timeline timeline_;
   std::chrono::milliseconds timeout_{60000};
-  long step_ = 0;
+  long step_ = 0;  // forward_backward() calls so far: the step its events are tagged with
 };
 
 }  // namespace ptt::ch05

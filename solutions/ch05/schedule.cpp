@@ -1,6 +1,6 @@
 // The two pipeline schedules. See schedule.hpp for the pictures; chapters/05_model_parallel/README.md
 // for why 1F1B holds at most p - s micro-batches' activations on stage s.
-#include "schedule.hpp"
+#include "ch05/schedule.hpp"
 
 #include <algorithm>
 

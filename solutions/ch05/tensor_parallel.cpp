@@ -1,6 +1,6 @@
-#include "tensor_parallel.hpp"
+#include "ch05/tensor_parallel.hpp"
 
-#include "channel.hpp"
+#include "ch05/channel.hpp"
 #include "ptt/error.hpp"
 #include "ptt/layers.hpp"
 
@@ -104,39 +104,34 @@ float TensorParallelMlp::forward_backward(ConstMatrixRef X, std::span<const std:
     ws.acts[0] = X;  // every worker reads the whole (replicated) input
     for (int l = 0; l < L; ++l) {
       const auto i = static_cast<std::size_t>(l);
-      const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
-      Matrix& out = ws.acts[i + 1];
       const double t0 = timeline_.now_us();
       //! [row_parallel_forward]
       if (splits_[i] == Split::Rows) {
+        const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
+        Matrix& out = ws.acts[i + 1];
         out.noalias() = ws.acts[i] * layer.W.transpose();  // my partial product P_k
         timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
         all_reduce(out, l);                    // Z = sum_k P_k
         out.rowwise() += layer.b.transpose();  // the bias once, after the sum
+        if (l + 1 < L) relu_forward(out);
       } else {
-        linear_forward(ws.acts[i], layer.W, layer.b, out);  // Columns: my slice; Replicated: all
+        forward_layers(w.layout, w.params, l, l + 1, ws, l + 1 < L);  // Columns: my slice; Replicated: all
         timeline_.record({k, l, OpKind::Forward, step, t0, timeline_.now_us()});
       }
       //! [row_parallel_forward]
-      if (l + 1 < L) relu_forward(out);
     }
     // Loss: the logits are replicated, so every worker computes the same loss and gradient.
     const auto top = static_cast<std::size_t>(L);
     losses[wk] = softmax_cross_entropy(ws.acts[top], labels, ws.delta[top]);
-    // Backward.
+    // Backward, one layer at a time: a layer's input gradient may need an all-reduce before the
+    // ReLU below it.
     for (int l = L - 1; l >= 0; --l) {
       const auto i = static_cast<std::size_t>(l);
-      const auto layer = linear_view(w.layout, std::span<const float>(w.params), l);
-      auto grad = linear_view(w.layout, std::span<float>(w.grads), l);
       const double t0 = timeline_.now_us();
-      if (l == 0) {
-        linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, nullptr);
-        timeline_.record({k, l, OpKind::Backward, step, t0, timeline_.now_us()});
-        continue;
-      }
-      MatrixRef dX(ws.delta[i]);
-      linear_backward(ws.acts[i], layer.W, ws.delta[i + 1], grad.W, grad.b, &dX);
+      // dW, db, and dX for every layer but the first (nobody needs the network's input gradient).
+      backward_layers(w.layout, w.params, l, l + 1, ws, w.grads, {.accumulate = false, .input_grad = l > 0});
       timeline_.record({k, l, OpKind::Backward, step, t0, timeline_.now_us()});
+      if (l == 0) break;
       // Columns: dX is my partial sum over my output slice -> all-reduce. Rows: dX is my slice
       // of the input's gradient, exactly -> nothing to send. Replicated: already whole.
       if (splits_[i] == Split::Columns) all_reduce(ws.delta[i], l);

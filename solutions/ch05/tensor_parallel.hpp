@@ -15,7 +15,7 @@
 // shard is again an MLP: 784-256-128-10 on 4 workers is 784-64-128-10 per worker.
 #pragma once
 
-#include "model_parallel.hpp"
+#include "ch05/model_parallel.hpp"
 
 namespace ptt::ch05 {
 

@@ -1,11 +1,12 @@
-#include "timeline.hpp"
+// The timeline (see timeline.hpp): recording, the Chrome trace, the ASCII picture, the bubble.
+#include "ch05/timeline.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "ptt/error.hpp"
-#include "ptt/metrics_log.hpp"
 
 namespace ptt::ch05 {
 
@@ -28,14 +29,15 @@ std::vector<Event> Timeline::events() const {
   return all;
 }
 
-std::vector<Event> Timeline::events_of_step(long step) const {
-  std::vector<Event> all = events();
-  std::erase_if(all, [&](const Event& e) { return e.step != step; });
-  return all;
-}
-
 void Timeline::clear() {
   for (auto& list : lists_) list.clear();
+}
+
+std::vector<Event> events_of_step(const std::vector<Event>& events, long step) {
+  std::vector<Event> out;
+  std::copy_if(events.begin(), events.end(), std::back_inserter(out),
+               [&](const Event& e) { return e.step == step; });
+  return out;
 }
 
 namespace {
@@ -53,7 +55,7 @@ const char* kind_name(OpKind k) {
 char kind_letter(OpKind k) { return k == OpKind::Forward ? 'F' : k == OpKind::Backward ? 'B' : 'R'; }
 }  // namespace
 
-void write_chrome_trace(const std::string& path, const std::vector<Event>& events, int workers,
+void write_chrome_trace(MetricsLog& file, const std::vector<Event>& events, int workers,
                         const std::string& row_name) {
   nlohmann::json trace_events = nlohmann::json::array();
   for (int w = 0; w < workers; ++w)  // metadata: names the rows
@@ -75,7 +77,6 @@ void write_chrome_trace(const std::string& path, const std::vector<Event>& event
   }
   // MetricsLog writes to a temporary file and renames it into place on commit(): a trace is
   // complete or absent. The whole trace is one JSON object (one "line").
-  MetricsLog file(path, "--trace");
   file.write({{"traceEvents", trace_events}, {"displayTimeUnit", "ms"}});
   file.commit();
 }
@@ -133,14 +134,15 @@ double Utilisation::bubble() const {
 Utilisation utilisation(const std::vector<Event>& events, int workers) {
   Utilisation u;
   u.busy_us.assign(static_cast<std::size_t>(workers), 0.0);
+  u.reduce_us.assign(static_cast<std::size_t>(workers), 0.0);
   if (events.empty()) return u;
   double t0 = events.front().start_us, t1 = t0;
   for (const Event& e : events) {
     t0 = std::min(t0, e.start_us);
     t1 = std::max(t1, e.end_us);
     // Waiting inside an all-reduce is not useful work: only compute counts as busy.
-    if (e.kind != OpKind::AllReduce)
-      u.busy_us.at(static_cast<std::size_t>(e.worker)) += e.end_us - e.start_us;
+    auto& time = e.kind == OpKind::AllReduce ? u.reduce_us : u.busy_us;
+    time.at(static_cast<std::size_t>(e.worker)) += e.end_us - e.start_us;
   }
   u.span_us = t1 - t0;
   return u;

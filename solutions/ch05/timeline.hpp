@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "ptt/metrics_log.hpp"
+
 namespace ptt::ch05 {
 
 /// What a worker was doing.
@@ -32,16 +34,13 @@ class Timeline {
   using Clock = std::chrono::steady_clock;
   /// @param workers number of workers (rows); @param enabled false records nothing (no cost).
   Timeline(int workers, bool enabled);
-  bool enabled() const { return enabled_; }
   /// Microseconds since the origin, for the start and end of an event.
   double now_us() const;
   /// @brief Appends @p e to worker e.worker's list. Only that worker's thread may call this.
   void record(const Event& e);
   /// All events, ordered by start time (call after the workers joined).
   std::vector<Event> events() const;
-  /// Events of one step only.
-  std::vector<Event> events_of_step(long step) const;
-  int workers() const { return static_cast<int>(lists_.size()); }
+  /// Forgets every event recorded so far (the origin stays).
   void clear();
 
  private:
@@ -50,10 +49,13 @@ class Timeline {
   std::vector<std::vector<Event>> lists_;
 };
 
+/// The events of @p events that belong to step @p step, in their order.
+std::vector<Event> events_of_step(const std::vector<Event>& events, long step);
+
 /// @brief Writes @p events as a Chrome trace ("traceEvents" with complete "X" events), one thread
-/// row per worker named "<row_name> k". Written to a temporary file and renamed into place.
-/// @throws InputError naming @p path when it cannot be written.
-void write_chrome_trace(const std::string& path, const std::vector<Event>& events, int workers,
+/// row per worker named "<row_name> k", into @p file (opened with MetricsLog(path, "--trace"),
+/// so that a bad path fails before training), and commits it: the trace is complete or absent.
+void write_chrome_trace(MetricsLog& file, const std::vector<Event>& events, int workers,
                         const std::string& row_name);
 
 /// @brief One line per worker, @p width columns spanning the events: F forward, B backward,
@@ -63,8 +65,9 @@ std::string ascii_timeline(const std::vector<Event>& events, int workers, const 
 
 /// Busy time and span of a set of events: bubble = 1 - sum(busy) / (workers * span).
 struct Utilisation {
-  double span_us = 0;
-  std::vector<double> busy_us;
+  double span_us = 0;             ///< from the first event's start to the last one's end
+  std::vector<double> busy_us;    ///< per worker: time computing (forward and backward)
+  std::vector<double> reduce_us;  ///< per worker: time inside all-reduces (sending, waiting, adding)
   double bubble() const;
 };
 Utilisation utilisation(const std::vector<Event>& events, int workers);

@@ -1,4 +1,6 @@
-// schedule.hpp — the order in which one pipeline stage runs its forward and backward passes.
+// contracts/ch05/schedule.hpp — chapter 05's contract (solutions/ch05/schedule.cpp and
+// exercises/ch05/schedule.cpp implement it): the order in which one pipeline stage runs its forward and
+// backward passes.
 //
 // A mini-batch is split into m micro-batches; stage s (of p) runs F j (forward of micro-batch j)
 // and B j (its backward). The data flow fixes what MUST come first (F j on stage s-1 before F j
