@@ -20,8 +20,8 @@
 
 #include "ch03/distributed.hpp"
 #include "ch03/mpi_runtime.hpp"
-#include "ptt/error.hpp"
 #include "ch03/ring_allreduce.hpp"
+#include "ptt/error.hpp"
 
 namespace {
 
@@ -50,15 +50,18 @@ double time_collective(int repeats, Op op) {
 double ping_pong(int rank, std::size_t bytes, int repeats) {
   std::vector<char> buf(std::max<std::size_t>(bytes, 1));
   const int n = static_cast<int>(bytes);
-  return time_collective(repeats, [&] {
-    if (rank == 0) {
-      PTT_MPI_CHECK(MPI_Send(buf.data(), n, MPI_BYTE, 1, 0, MPI_COMM_WORLD));
-      PTT_MPI_CHECK(MPI_Recv(buf.data(), n, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
-    } else if (rank == 1) {
-      PTT_MPI_CHECK(MPI_Recv(buf.data(), n, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
-      PTT_MPI_CHECK(MPI_Send(buf.data(), n, MPI_BYTE, 0, 0, MPI_COMM_WORLD));
-    }
-  }) / 2.0;
+  return time_collective(
+             repeats,
+             [&] {
+               if (rank == 0) {
+                 PTT_MPI_CHECK(MPI_Send(buf.data(), n, MPI_BYTE, 1, 0, MPI_COMM_WORLD));
+                 PTT_MPI_CHECK(MPI_Recv(buf.data(), n, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+               } else if (rank == 1) {
+                 PTT_MPI_CHECK(MPI_Recv(buf.data(), n, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+                 PTT_MPI_CHECK(MPI_Send(buf.data(), n, MPI_BYTE, 0, 0, MPI_COMM_WORLD));
+               }
+             }) /
+         2.0;
 }
 
 }  // namespace
@@ -92,10 +95,13 @@ int main(int argc, char** argv) {
     const std::size_t big = 16u << 20;
     const double bandwidth = static_cast<double>(big) / (ping_pong(mpi.rank(), big, 15) - alpha);
 
-    nlohmann::json out = {{"ranks", p}, {"alpha_s", alpha}, {"bandwidth_Bps", bandwidth}, {"sizes", nlohmann::json::array()}};
+    nlohmann::json out = {
+        {"ranks", p}, {"alpha_s", alpha}, {"bandwidth_Bps", bandwidth}, {"sizes", nlohmann::json::array()}};
     if (mpi.rank() == 0) {
       std::printf("ranks %d; ping-pong: alpha = %.2f us, B = %.2f GB/s\n\n", p, alpha * 1e6, bandwidth / 1e9);
-      std::printf("| size | MPI_Allreduce ms | ring ms | ring / MPI bandwidth | ring bus GB/s | alpha-beta predicted ms | measured / predicted |\n");
+      std::printf(
+          "| size | MPI_Allreduce ms | ring ms | ring / MPI bandwidth | ring bus GB/s | alpha-beta predicted "
+          "ms | measured / predicted |\n");
       std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
     }
     for (std::size_t bytes = 4096; bytes <= static_cast<std::size_t>(max_mb) << 20; bytes *= 4) {
@@ -107,11 +113,14 @@ int main(int argc, char** argv) {
       const double predicted = 2.0 * (p - 1) * alpha + moved / bandwidth;
       if (mpi.rank() == 0) {
         char size[32];
-        if (bytes >= (1u << 20)) std::snprintf(size, sizeof size, "%zu MB", bytes >> 20);
-        else std::snprintf(size, sizeof size, "%zu KB", bytes >> 10);
-        std::printf("| %s | %.3f | %.3f | %.2fx | %.2f | %.3f | %.2f |\n", size, t_mpi * 1e3, t_ring * 1e3, t_mpi / t_ring,
-                    moved / t_ring / 1e9, predicted * 1e3, t_ring / predicted);
-        out["sizes"].push_back({{"bytes", bytes}, {"mpi_s", t_mpi}, {"ring_s", t_ring}, {"predicted_s", predicted}});
+        if (bytes >= (1u << 20))
+          std::snprintf(size, sizeof size, "%zu MB", bytes >> 20);
+        else
+          std::snprintf(size, sizeof size, "%zu KB", bytes >> 10);
+        std::printf("| %s | %.3f | %.3f | %.2fx | %.2f | %.3f | %.2f |\n", size, t_mpi * 1e3, t_ring * 1e3,
+                    t_mpi / t_ring, moved / t_ring / 1e9, predicted * 1e3, t_ring / predicted);
+        out["sizes"].push_back(
+            {{"bytes", bytes}, {"mpi_s", t_mpi}, {"ring_s", t_ring}, {"predicted_s", predicted}});
       }
     }
     if (mpi.rank() == 0 && !json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", dist.threads, "OpenMP threads inside each rank")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
-    app.add_option("--check-every", check_every, "compare the replicas' checksums every N steps (0: only at the end)")
+    app.add_option("--check-every", check_every,
+                   "compare the replicas' checksums every N steps (0: only at the end)")
         ->check(CLI::Range(0, 1 << 30))
         ->capture_default_str();
 
@@ -47,8 +48,9 @@ int main(int argc, char** argv) {
     std::optional<int> early;
     try {
       early = ptt::parse_command_line(app, cfg, argc, argv);
-      ptt::require_input(!(dist.allreduce == AllreduceKind::Bucketed && dist.threads > 1),
-                         "--allreduce bucketed: overlaps communication with a one-thread backward pass; use --threads 1");
+      ptt::require_input(
+          !(dist.allreduce == AllreduceKind::Bucketed && dist.threads > 1),
+          "--allreduce bucketed: overlaps communication with a one-thread backward pass; use --threads 1");
     } catch (const ptt::InputError& e) {
       error = e.what();
     }
@@ -61,7 +63,9 @@ int main(int argc, char** argv) {
     ptt::TrainingRun run("ch03_mpi", cfg, {{"ranks", mpi.size()}, {"allreduce", allreduce}}, &team);
     // [ch03] the global batch is the per-rank batch times the world size, shuffled identically
     run.set_global_batch(static_cast<std::size_t>(cfg.batch_size) * static_cast<std::size_t>(mpi.size()));
-    run.report().extra() = {{"ranks", mpi.size()}, {"threads", dist.threads}, {"allreduce", allreduce},
+    run.report().extra() = {{"ranks", mpi.size()},
+                            {"threads", dist.threads},
+                            {"allreduce", allreduce},
                             {"global_batch", cfg.batch_size * mpi.size()}};
     ptt::ch03::DdpStep step(run.model(), run.data().train, cfg, dist, check_every, MPI_COMM_WORLD);
     run.train(step);

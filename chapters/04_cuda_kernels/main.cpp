@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     bool graph = true;
     app.add_option("--gemm", gemm_name, "GEMM kernel: naive|coalesced|smem|blocked2d|vectorized|cublas")
         ->capture_default_str();
-    app.add_flag("--graph,!--no-graph", graph, "replay each full-batch step from a CUDA graph")->capture_default_str();
+    app.add_flag("--graph,!--no-graph", graph, "replay each full-batch step from a CUDA graph")
+        ->capture_default_str();
     if (auto code = ptt::parse_command_line(app, cfg, argc, argv)) return *code;
     ptt::ch04::DeviceOptions device;  // checked before the device is touched
     device.gemm = ptt::ch04::gemm_kernel_from_name(gemm_name, "--gemm");
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
 
     ptt::TrainingRun run("ch04_cuda", cfg);
     run.report().extra() = {{"gemm", gemm_name}, {"graph", graph}};
-    ptt::ch04::DeviceStep step(run.model(), run.data().train, cfg, device);  // [ch04] the model moves to the GPU
+    ptt::ch04::DeviceStep step(run.model(), run.data().train, cfg,
+                               device);  // [ch04] the model moves to the GPU
     run.train(step);
     return 0;
   });

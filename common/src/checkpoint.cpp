@@ -24,7 +24,9 @@ void put_u32(std::string& out, std::uint32_t v) {
 
 std::uint32_t get_u32(const std::string& in, std::size_t at) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]))
+         << (8 * i);
   return v;
 }
 
@@ -50,8 +52,10 @@ void save_checkpoint(const std::string& path, const TrainingState& s) {
                            {"epoch", s.epoch},
                            {"next_batch", s.next_batch},
                            {"steps", s.steps},
-                           {"epoch_stats", {{"loss_sum", s.epoch_stats.loss_sum}, {"correct", s.epoch_stats.correct},
-                                            {"samples", s.epoch_stats.samples}}},
+                           {"epoch_stats",
+                            {{"loss_sum", s.epoch_stats.loss_sum},
+                             {"correct", s.epoch_stats.correct},
+                             {"samples", s.epoch_stats.samples}}},
                            {"params", s.params.size()},
                            {"optimizer_state", s.optimizer_state.size()},
                            {"config", s.config}};
@@ -61,7 +65,8 @@ void save_checkpoint(const std::string& path, const TrainingState& s) {
   put_u32(bytes, static_cast<std::uint32_t>(head.size()));
   bytes += head;
   bytes.append(reinterpret_cast<const char*>(s.params.data()), s.params.size() * sizeof(float));
-  bytes.append(reinterpret_cast<const char*>(s.optimizer_state.data()), s.optimizer_state.size() * sizeof(float));
+  bytes.append(reinterpret_cast<const char*>(s.optimizer_state.data()),
+               s.optimizer_state.size() * sizeof(float));
   put_u32(bytes, crc_of(bytes.data(), bytes.size()));
 
   // Temporary file, fsync, rename over the target, fsync the directory: the target always holds
@@ -96,11 +101,13 @@ TrainingState load_checkpoint(const std::string& path) {
   require_input(in.good(), path + ": cannot open checkpoint");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::size_t fixed = sizeof kMagic + 4 + 4;
-  require_input(bytes.size() >= fixed + 4, path + ": truncated checkpoint (" + std::to_string(bytes.size()) + " bytes)");
-  require_input(std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0, path + ": not a checkpoint (bad magic)");
+  require_input(bytes.size() >= fixed + 4,
+                path + ": truncated checkpoint (" + std::to_string(bytes.size()) + " bytes)");
+  require_input(std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0,
+                path + ": not a checkpoint (bad magic)");
   const std::uint32_t version = get_u32(bytes, sizeof kMagic);
-  require_input(version == kCheckpointVersion, path + ": unknown checkpoint version " + std::to_string(version) +
-                                                   " (this program reads version " +
+  require_input(version == kCheckpointVersion, path + ": unknown checkpoint version " +
+                                                   std::to_string(version) + " (this program reads version " +
                                                    std::to_string(kCheckpointVersion) + ")");
   const std::uint32_t head_len = get_u32(bytes, sizeof kMagic + 4);
   require_input(head_len <= bytes.size() - fixed - 4, path + ": truncated checkpoint (header)");
@@ -110,7 +117,8 @@ TrainingState load_checkpoint(const std::string& path) {
   try {
     h = nlohmann::json::parse(bytes.substr(fixed, head_len));
   } catch (const nlohmann::json::exception&) {
-    require_input(crc_of(bytes.data(), body) == get_u32(bytes, body), path + ": checksum mismatch (the file is corrupted or truncated)");
+    require_input(crc_of(bytes.data(), body) == get_u32(bytes, body),
+                  path + ": checksum mismatch (the file is corrupted or truncated)");
     throw InputError(path + ": unreadable checkpoint header");
   }
   TrainingState s;
@@ -118,12 +126,14 @@ TrainingState load_checkpoint(const std::string& path) {
   try {
     n_params = h.at("params").get<std::size_t>();
     n_state = h.at("optimizer_state").get<std::size_t>();
-    require_input(n_params < (std::size_t{1} << 34) && n_state < (std::size_t{1} << 35), path + ": implausible sizes");
+    require_input(n_params < (std::size_t{1} << 34) && n_state < (std::size_t{1} << 35),
+                  path + ": implausible sizes");
     const std::size_t expected = fixed + head_len + (n_params + n_state) * sizeof(float) + 4;
     require_input(bytes.size() >= expected, path + ": truncated checkpoint (" + std::to_string(bytes.size()) +
                                                 " of " + std::to_string(expected) + " bytes)");
     require_input(bytes.size() == expected, path + ": unexpected bytes after the checkpoint data");
-    require_input(crc_of(bytes.data(), body) == get_u32(bytes, body), path + ": checksum mismatch (the file is corrupted)");
+    require_input(crc_of(bytes.data(), body) == get_u32(bytes, body),
+                  path + ": checksum mismatch (the file is corrupted)");
     s.sizes = h.at("sizes").get<std::vector<int>>();
     s.optimizer = h.at("optimizer").get<std::string>();
     s.optimizer_steps = h.at("optimizer_steps").get<long>();
@@ -138,7 +148,8 @@ TrainingState load_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": invalid checkpoint header: " + e.what());
   }
-  require_input(s.epoch >= 1 && s.steps >= 0 && s.optimizer_steps >= 0, path + ": invalid checkpoint position");
+  require_input(s.epoch >= 1 && s.steps >= 0 && s.optimizer_steps >= 0,
+                path + ": invalid checkpoint position");
   s.params.resize(n_params);
   s.optimizer_state.resize(n_state);
   const char* data = bytes.data() + fixed + head_len;
@@ -154,15 +165,15 @@ void check_resumable(const TrainingState& s, const std::vector<int>& sizes, cons
     for (std::size_t i = 0; i < v.size(); ++i) out.append(i ? "-" : "").append(std::to_string(v[i]));
     return out;
   };
-  require_input(s.sizes == sizes, "--resume: the checkpoint is for the network " + join(s.sizes) + ", this run builds " +
-                                      join(sizes) + " (check --hidden)");
-  require_input(s.optimizer == optimizer, "--resume: the checkpoint was written with --optimizer " + s.optimizer +
-                                              ", this run uses " + optimizer);
+  require_input(s.sizes == sizes, "--resume: the checkpoint is for the network " + join(s.sizes) +
+                                      ", this run builds " + join(sizes) + " (check --hidden)");
+  require_input(s.optimizer == optimizer, "--resume: the checkpoint was written with --optimizer " +
+                                              s.optimizer + ", this run uses " + optimizer);
   for (const auto& [key, value] : config.items()) {
     require_input(s.config.contains(key) && s.config.at(key) == value,
                   "--resume: the checkpoint was written with " + key + " = " +
-                      (s.config.contains(key) ? s.config.at(key).dump() : std::string("(none)")) + ", this run has " +
-                      value.dump());
+                      (s.config.contains(key) ? s.config.at(key).dump() : std::string("(none)")) +
+                      ", this run has " + value.dump());
   }
 }
 

@@ -19,7 +19,9 @@ std::uint32_t crc32_bytes(const void* data, std::size_t size) {
   return static_cast<std::uint32_t>(crc);
 }
 
-std::uint32_t param_crc32(std::span<const float> params) { return crc32_bytes(params.data(), params.size_bytes()); }
+std::uint32_t param_crc32(std::span<const float> params) {
+  return crc32_bytes(params.data(), params.size_bytes());
+}
 
 std::string param_checksum(std::span<const float> params) {
   char hex[9];

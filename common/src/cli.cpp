@@ -16,9 +16,8 @@ std::vector<int> parse_size_list(const std::string& text, const std::string& opt
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
-    require_input(!item.empty() && item.size() <= 6 &&
-                      item.find_first_not_of("0123456789") == std::string::npos,
-                  what);
+    require_input(
+        !item.empty() && item.size() <= 6 && item.find_first_not_of("0123456789") == std::string::npos, what);
     const int v = std::stoi(item);
     require_input(v > 0, what);
     sizes.push_back(v);
@@ -47,7 +46,8 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
       ->capture_default_str();
   app.add_flag("--no-progress", cfg.no_progress, "never draw the progress bar");
   app.add_option("--metrics", cfg.metrics, "write per-epoch metrics as JSON Lines to FILE");
-  app.add_option("--checkpoint", cfg.checkpoint, "save the training state to FILE (atomically) at each epoch's end");
+  app.add_option("--checkpoint", cfg.checkpoint,
+                 "save the training state to FILE (atomically) at each epoch's end");
   app.add_option("--checkpoint-every", cfg.checkpoint_every, "also save every N steps (needs --checkpoint)")
       ->capture_default_str();
   app.add_flag("--resume", cfg.resume, "continue from --checkpoint FILE");
@@ -56,18 +56,23 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
 namespace {
 void validate(const TrainConfig& cfg) {
   require_input(cfg.epochs >= 1, "--epochs: must be at least 1, got " + std::to_string(cfg.epochs));
-  require_input(cfg.batch_size >= 1, "--batch-size: must be at least 1, got " + std::to_string(cfg.batch_size));
-  require_input(cfg.lr > 0.0 && std::isfinite(cfg.lr), "--lr: must be a positive number, got " + std::to_string(cfg.lr));
+  require_input(cfg.batch_size >= 1,
+                "--batch-size: must be at least 1, got " + std::to_string(cfg.batch_size));
+  require_input(cfg.lr > 0.0 && std::isfinite(cfg.lr),
+                "--lr: must be a positive number, got " + std::to_string(cfg.lr));
   require_input(cfg.momentum >= 0.0 && cfg.momentum < 1.0,
                 "--momentum: must be in [0, 1), got " + std::to_string(cfg.momentum));
   require_input(cfg.optimizer == "sgd" || cfg.optimizer == "adam",
                 "--optimizer: unknown optimizer '" + cfg.optimizer + "' (use sgd or adam)");
   require_input(cfg.lr_schedule == "constant" || cfg.lr_schedule == "cosine",
                 "--lr-schedule: unknown schedule '" + cfg.lr_schedule + "' (use constant or cosine)");
-  require_input(cfg.max_steps >= 0, "--max-steps: must be 0 (no limit) or more, got " + std::to_string(cfg.max_steps));
+  require_input(cfg.max_steps >= 0,
+                "--max-steps: must be 0 (no limit) or more, got " + std::to_string(cfg.max_steps));
   require_input(!cfg.data_dir.empty(), "--data-dir: must not be empty");
-  require_input(cfg.checkpoint_every >= 0, "--checkpoint-every: must be 0 or more, got " + std::to_string(cfg.checkpoint_every));
-  require_input(!(cfg.checkpoint_every > 0 && cfg.checkpoint.empty()), "--checkpoint-every: needs --checkpoint FILE");
+  require_input(cfg.checkpoint_every >= 0,
+                "--checkpoint-every: must be 0 or more, got " + std::to_string(cfg.checkpoint_every));
+  require_input(!(cfg.checkpoint_every > 0 && cfg.checkpoint.empty()),
+                "--checkpoint-every: needs --checkpoint FILE");
   require_input(!(cfg.resume && cfg.checkpoint.empty()), "--resume: needs --checkpoint FILE");
 }
 }  // namespace

@@ -21,9 +21,9 @@ std::string default_data_dir() {
 Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path, int classes) {
   const IdxArray images = read_idx(images_path, 3);
   const IdxArray labels = read_idx(labels_path, 1);
-  require_input(images.dims[0] == labels.dims[0],
-                labels_path + ": has " + std::to_string(labels.dims[0]) + " labels but " +
-                    images_path + " has " + std::to_string(images.dims[0]) + " images");
+  require_input(images.dims[0] == labels.dims[0], labels_path + ": has " + std::to_string(labels.dims[0]) +
+                                                      " labels but " + images_path + " has " +
+                                                      std::to_string(images.dims[0]) + " images");
   const auto n = static_cast<Eigen::Index>(images.dims[0]);
   const auto features = static_cast<Eigen::Index>(images.dims[1]) * images.dims[2];
   for (std::size_t i = 0; i < labels.data.size(); ++i) {
@@ -59,8 +59,8 @@ TrainTest load_fashion_mnist(const std::string& dir) {
   t.classes = kClasses;
   t.train = load_idx_pair(find_file(dir, "train-images-idx3-ubyte"),
                           find_file(dir, "train-labels-idx1-ubyte"), kClasses);
-  t.test = load_idx_pair(find_file(dir, "t10k-images-idx3-ubyte"),
-                         find_file(dir, "t10k-labels-idx1-ubyte"), kClasses);
+  t.test = load_idx_pair(find_file(dir, "t10k-images-idx3-ubyte"), find_file(dir, "t10k-labels-idx1-ubyte"),
+                         kClasses);
   require_input(t.train.features() == t.test.features(),
                 dir + ": train and test images have different sizes");
   // Statistics from the training set only, applied to both (no peeking at the test set).
@@ -72,9 +72,7 @@ TrainTest load_fashion_mnist(const std::string& dir) {
   return t;
 }
 
-void normalise(Dataset& d, float mean, float stddev) {
-  d.x = (d.x.array() - mean) / stddev;
-}
+void normalise(Dataset& d, float mean, float stddev) { d.x = (d.x.array() - mean) / stddev; }
 
 Range shard_range(std::size_t n, int rank, int world) {
   PTT_CHECK(world > 0 && rank >= 0 && rank < world, "bad rank/world");

@@ -44,8 +44,7 @@ IdxArray read_idx(const std::string& path, int expected_ndims) {
   require_input(f != nullptr, path + ": cannot open file");
   std::array<std::uint8_t, 4> magic{};
   require_input(read_bytes(f.get(), magic.data(), 4, path) == 4, path + ": truncated IDX header");
-  require_input(magic[0] == 0 && magic[1] == 0,
-                path + ": not an IDX file (bad magic number)");
+  require_input(magic[0] == 0 && magic[1] == 0, path + ": not an IDX file (bad magic number)");
   require_input(magic[2] == 0x08, path + ": IDX element type is not unsigned byte (0x08)");
   require_input(magic[3] == expected_ndims, path + ": expected " + std::to_string(expected_ndims) +
                                                 " dimensions, the file has " + std::to_string(magic[3]));
@@ -75,8 +74,7 @@ IdxArray read_idx(const std::string& path, int expected_ndims) {
   require_input(got == count, path + ": truncated: expected " + std::to_string(count) +
                                   " data bytes, found " + std::to_string(got));
   std::uint8_t extra = 0;
-  require_input(read_bytes(f.get(), &extra, 1, path) == 0,
-                path + ": unexpected bytes after the IDX data");
+  require_input(read_bytes(f.get(), &extra, 1, path) == 0, path + ": unexpected bytes after the IDX data");
   return a;
 }
 

@@ -4,10 +4,11 @@
 // Each function is one or two Eigen expressions that mirror the math. Eigen turns the matrix
 // products into cache-blocked, vectorised GEMM calls; .noalias() tells it the output does not
 // overlap the inputs, so it writes straight into Y instead of a temporary.
+#include "ptt/layers.hpp"
+
 #include <cmath>
 
 #include "ptt/error.hpp"
-#include "ptt/layers.hpp"
 
 namespace ptt {
 
@@ -19,8 +20,8 @@ void linear_forward(ConstMatrixRef X, ConstMatrixRef W, ConstVectorRef b, Matrix
 }
 
 //! [linear_backward]
-void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW,
-                     VectorRef db, MatrixRef* dX) {
+void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW, VectorRef db,
+                     MatrixRef* dX) {
   PTT_CHECK(dY.rows() == X.rows() && dY.cols() == W.rows() && dW.rows() == W.rows() &&
                 dW.cols() == W.cols() && db.size() == W.rows(),
             "shape mismatch");
@@ -39,12 +40,9 @@ void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, Matr
 
 void relu_forward(MatrixRef Z) { Z = Z.cwiseMax(0.0f); }
 
-void relu_backward(ConstMatrixRef A, MatrixRef dA) {
-  dA = (A.array() > 0.0f).select(dA, 0.0f);
-}
+void relu_backward(ConstMatrixRef A, MatrixRef dA) { dA = (A.array() > 0.0f).select(dA, 0.0f); }
 
-float softmax_cross_entropy(ConstMatrixRef logits, std::span<const std::uint8_t> labels,
-                            MatrixRef dlogits) {
+float softmax_cross_entropy(ConstMatrixRef logits, std::span<const std::uint8_t> labels, MatrixRef dlogits) {
   const Eigen::Index B = logits.rows();
   const Eigen::Index C = logits.cols();
   PTT_CHECK(static_cast<Eigen::Index>(labels.size()) == B && dlogits.rows() == B && dlogits.cols() == C,

@@ -30,7 +30,8 @@ void ConfusionMatrix::add(ConstMatrixRef logits, std::span<const std::uint8_t> l
   PTT_CHECK(logits.cols() == classes_ && static_cast<Eigen::Index>(labels.size()) == logits.rows(),
             "size mismatch");
   for (Eigen::Index i = 0; i < logits.rows(); ++i)
-    ++counts_[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)] * classes_ + argmax_row(logits, i))];
+    ++counts_[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)] * classes_ +
+                                       argmax_row(logits, i))];
 }
 
 long ConfusionMatrix::at(int truth, int predicted) const {
@@ -64,7 +65,8 @@ Evaluation evaluate(const ParamLayout& layout, std::span<const float> params, co
     const std::span<const std::uint8_t> labels(data.y.data() + begin, static_cast<std::size_t>(n));
     mlp_forward(layout, params, data.x.middleRows(begin, n), ws);
     dlogits.resize(n, ws.logits().cols());
-    loss_sum += static_cast<double>(softmax_cross_entropy(ws.logits(), labels, dlogits)) * static_cast<double>(n);
+    loss_sum +=
+        static_cast<double>(softmax_cross_entropy(ws.logits(), labels, dlogits)) * static_cast<double>(n);
     ev.confusion.add(ws.logits(), labels);
   }
   ev.loss = data.size() ? loss_sum / static_cast<double>(data.size()) : 0.0;

@@ -52,8 +52,8 @@ void Workspace::resize(const ParamLayout& layout, Eigen::Index batch) {
   }
 }
 
-void forward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
-                    bool relu_after_last) {
+void forward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last,
+                    Workspace& ws, bool relu_after_last) {
   PTT_CHECK(0 <= first && first < last && last <= layout.num_layers(), "bad layer range");
   for (int l = first; l < last; ++l) {
     const auto layer = linear_view(layout, params, l);
@@ -63,8 +63,8 @@ void forward_layers(const ParamLayout& layout, std::span<const float> params, in
   }
 }
 
-void backward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
-                     std::span<float> grads, const BackwardOptions& options,
+void backward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last,
+                     Workspace& ws, std::span<float> grads, const BackwardOptions& options,
                      const std::function<void(int)>& layer_done) {
   PTT_CHECK(0 <= first && first < last && last <= layout.num_layers(), "bad layer range");
   for (int l = last - 1; l >= first; --l) {
@@ -88,8 +88,7 @@ void backward_layers(const ParamLayout& layout, std::span<const float> params, i
   }
 }
 
-void mlp_forward(const ParamLayout& layout, std::span<const float> params, ConstMatrixRef X,
-                 Workspace& ws) {
+void mlp_forward(const ParamLayout& layout, std::span<const float> params, ConstMatrixRef X, Workspace& ws) {
   PTT_CHECK(X.cols() == layout.inputs(), "batch width does not match the network's input size");
   ws.resize(layout, X.rows());
   ws.acts[0] = X;

@@ -16,7 +16,9 @@ double now_seconds() {
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
 ProgressBar::ProgressBar(std::string label, std::size_t total, bool enabled)
-    : label_(std::move(label)), total_(total), active_(enabled && stderr_is_terminal()),
+    : label_(std::move(label)),
+      total_(total),
+      active_(enabled && stderr_is_terminal()),
       start_(now_seconds()) {}
 
 ProgressBar::~ProgressBar() { finish(); }

@@ -8,9 +8,12 @@ namespace ptt {
 
 std::string human_rate(double v) {
   char buf[32];
-  if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
-  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f", v);
+  if (v >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f", v);
   return buf;
 }
 
@@ -20,8 +23,8 @@ Reporter::Reporter(std::string program, const TrainConfig& cfg, std::vector<int>
 void Reporter::start(std::size_t train_samples, std::size_t test_samples, std::size_t parameters) {
   if (quiet_) return;
   std::printf("%s: %s\n", program_.c_str(), describe(cfg_, sizes_).c_str());
-  std::printf("data: %zu train / %zu test samples from %s; %zu parameters\n", train_samples,
-              test_samples, cfg_.data_dir.c_str(), parameters);
+  std::printf("data: %zu train / %zu test samples from %s; %zu parameters\n", train_samples, test_samples,
+              cfg_.data_dir.c_str(), parameters);
   std::fflush(stdout);
 }
 
@@ -31,14 +34,13 @@ void Reporter::epoch(int epoch, const EpochStats& train, const Evaluation& test,
   const double rate = train_seconds > 0 ? static_cast<double>(timed_samples) / train_seconds : 0.0;
   samples_per_s_sum_ += rate;
   ++epochs_seen_;
-  std::printf("epoch %2d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %s samples/s  %.1f s\n",
-              epoch, train.loss(), train.accuracy(), test.loss, test.accuracy, human_rate(rate).c_str(),
-              seconds);
+  std::printf("epoch %2d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %s samples/s  %.1f s\n", epoch,
+              train.loss(), train.accuracy(), test.loss, test.accuracy, human_rate(rate).c_str(), seconds);
   std::fflush(stdout);
-  nlohmann::json rec = {{"epoch", epoch},          {"train_loss", train.loss()},
-                        {"train_acc", train.accuracy()}, {"test_loss", test.loss},
-                        {"test_acc", test.accuracy},     {"samples_per_s", rate},
-                        {"seconds", seconds}};
+  nlohmann::json rec = {
+      {"epoch", epoch},         {"train_loss", train.loss()}, {"train_acc", train.accuracy()},
+      {"test_loss", test.loss}, {"test_acc", test.accuracy},  {"samples_per_s", rate},
+      {"seconds", seconds}};
   rec.update(extra_);
   log_.write(rec);
 }

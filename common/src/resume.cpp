@@ -10,14 +10,23 @@
 namespace ptt {
 
 nlohmann::json resume_config(const TrainConfig& cfg) {
-  return {{"seed", cfg.seed},           {"batch_size", cfg.batch_size},   {"epochs", cfg.epochs},
-          {"lr", cfg.lr},               {"lr_schedule", cfg.lr_schedule}, {"momentum", cfg.momentum},
-          {"max_steps", cfg.max_steps}, {"data_dir", cfg.data_dir}};
+  return {{"seed", cfg.seed},
+          {"batch_size", cfg.batch_size},
+          {"epochs", cfg.epochs},
+          {"lr", cfg.lr},
+          {"lr_schedule", cfg.lr_schedule},
+          {"momentum", cfg.momentum},
+          {"max_steps", cfg.max_steps},
+          {"data_dir", cfg.data_dir}};
 }
 
 Checkpointer::Checkpointer(const TrainConfig& cfg, nlohmann::json run_config, bool writer)
-    : path_(cfg.checkpoint), optimizer_name_(cfg.optimizer), every_(cfg.checkpoint_every), resume_(cfg.resume),
-      writer_(writer), run_config_(std::move(run_config)) {
+    : path_(cfg.checkpoint),
+      optimizer_name_(cfg.optimizer),
+      every_(cfg.checkpoint_every),
+      resume_(cfg.resume),
+      writer_(writer),
+      run_config_(std::move(run_config)) {
   if (path_.empty() || !writer_) return;
   // Fail before training, not at the first save, when the checkpoint cannot be written.
   const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
@@ -31,8 +40,9 @@ Position Checkpointer::restore(const ParamLayout& layout, const StateView& state
   if (!resume_) return at;
   TrainingState s = load_checkpoint(path_);
   check_resumable(s, layout.sizes(), optimizer_name_, run_config_);
-  require_input(s.params.size() == state.params.size() && s.optimizer_state.size() == state.optimizer_state.size(),
-                path_ + ": the saved buffers do not match this network");
+  require_input(
+      s.params.size() == state.params.size() && s.optimizer_state.size() == state.optimizer_state.size(),
+      path_ + ": the saved buffers do not match this network");
   std::copy(s.params.begin(), s.params.end(), state.params.begin());
   std::copy(s.optimizer_state.begin(), s.optimizer_state.end(), state.optimizer_state.begin());
   at.epoch = s.epoch;
@@ -80,15 +90,17 @@ void DivergenceGuard::check(float loss, std::span<const float> grads, long step,
     for (std::size_t i = s.weight; i < s.end; ++i) {
       if (!std::isfinite(grads[i]))
         fail("the gradient of layer " + std::to_string(l) + " (" + std::to_string(s.in) + " -> " +
-                 std::to_string(s.out) + (i < s.bias ? ", weights" : ", bias") + ") holds " + std::to_string(grads[i]),
+                 std::to_string(s.out) + (i < s.bias ? ", weights" : ", bias") + ") holds " +
+                 std::to_string(grads[i]),
              step, epoch);
     }
   }
 }
 
 void DivergenceGuard::fail(const std::string& what, long step, int epoch) const {
-  throw TrainingDiverged("training diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
-                         "): " + what + "; try a smaller --lr. Last good checkpoint: " + checkpoints_.last());
+  throw TrainingDiverged("training diverged at step " + std::to_string(step) + " (epoch " +
+                         std::to_string(epoch) + "): " + what +
+                         "; try a smaller --lr. Last good checkpoint: " + checkpoints_.last());
 }
 
 }  // namespace ptt

@@ -4,14 +4,22 @@ namespace ptt {
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::Data: return "data";
-    case Phase::Forward: return "forward";
-    case Phase::Backward: return "backward";
-    case Phase::Reduce: return "reduce";
-    case Phase::Update: return "update";
-    case Phase::Step: return "step";
-    case Phase::Compute: return "compute";
-    case Phase::Idle: return "idle";
+    case Phase::Data:
+      return "data";
+    case Phase::Forward:
+      return "forward";
+    case Phase::Backward:
+      return "backward";
+    case Phase::Reduce:
+      return "reduce";
+    case Phase::Update:
+      return "update";
+    case Phase::Step:
+      return "step";
+    case Phase::Compute:
+      return "compute";
+    case Phase::Idle:
+      return "idle";
   }
   return "?";
 }

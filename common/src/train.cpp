@@ -15,7 +15,9 @@ constexpr long kFlushEvery = 50;
 
 TrainingRun::TrainingRun(std::string program, const TrainConfig& cfg, const nlohmann::json& resume_config,
                          Team* team)
-    : program_(std::move(program)), cfg_(cfg), team_(team ? team : &alone_),
+    : program_(std::move(program)),
+      cfg_(cfg),
+      team_(team ? team : &alone_),
       global_batch_(static_cast<std::size_t>(cfg.batch_size)) {
   const bool leader = team_->leader();
   std::optional<std::string> error;
@@ -72,7 +74,8 @@ Evaluation TrainingRun::train(StepStrategy& strategy) {
     ProgressBar bar("epoch " + std::to_string(epoch), sampler.num_batches(), leader && !cfg_.no_progress);
     const bool flush_for_bar = !strategy.stats_each_step() && bar.active();
     auto context = [&](long step) {
-      return StepContext{step, epoch, scheduled_lr(cfg_.lr_schedule, cfg_.lr, step - 1, total_steps), phases, guard};
+      return StepContext{step, epoch, scheduled_lr(cfg_.lr_schedule, cfg_.lr, step - 1, total_steps), phases,
+                         guard};
     };
     for (; b < sampler.num_batches() && !step_limit_reached(cfg_, steps); ++b) {
       const StepContext ctx = context(steps + 1);
@@ -95,8 +98,9 @@ Evaluation TrainingRun::train(StepStrategy& strategy) {
                    train.samples - (resumed ? start.stats.samples : 0));
     // An epoch cut short by --max-steps resumes where it stopped; a complete one at the next.
     const bool complete = b == sampler.num_batches();
-    checkpoints.save(layout, state,
-                     {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? EpochStats{} : train});
+    checkpoints.save(
+        layout, state,
+        {complete ? epoch + 1 : epoch, complete ? 0 : b, steps, complete ? EpochStats{} : train});
   }
   strategy.finish(*report_);
   report_->finish(test, steps, strategy.host_state().params, phases, run_clock.seconds());
@@ -105,12 +109,11 @@ Evaluation TrainingRun::train(StepStrategy& strategy) {
 //! [the_loop]
 
 SerialStep::SerialStep(Mlp& model, const Dataset& train, const TrainConfig& cfg)
-    : model_(model), train_(train),
+    : model_(model),
+      train_(train),
       optimizer_(make_optimizer(cfg.optimizer, model.params.size(), cfg.lr, cfg.momentum)) {}
 
-StateView SerialStep::host_state() {
-  return {model_.params, optimizer_->state(), optimizer_->steps_taken()};
-}
+StateView SerialStep::host_state() { return {model_.params, optimizer_->state(), optimizer_->steps_taken()}; }
 
 void SerialStep::push_state(long optimizer_steps) { optimizer_->set_steps_taken(optimizer_steps); }
 

@@ -5,10 +5,11 @@
 // Train with your code:   cmake -B build/ex -DPTT_CH01_USE_EXERCISE=ON && cmake --build build/ex
 //                         ./build/ex/chapters/01_serial/ch01_serial
 // Until a hole is filled, its function leaves its outputs at zero, so the tests fail.
+#include "ptt/layers.hpp"
+
 #include <cmath>
 
 #include "ptt/error.hpp"
-#include "ptt/layers.hpp"
 
 namespace ptt {
 
@@ -21,8 +22,8 @@ void linear_forward(ConstMatrixRef X, ConstMatrixRef W, ConstVectorRef b, Matrix
   (void)b;
 }
 
-void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW,
-                     VectorRef db, MatrixRef* dX) {
+void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW, VectorRef db,
+                     MatrixRef* dX) {
   PTT_CHECK(dY.rows() == X.rows() && dY.cols() == W.rows() && dW.rows() == W.rows() &&
                 dW.cols() == W.cols() && db.size() == W.rows(),
             "shape mismatch");
@@ -38,12 +39,9 @@ void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, Matr
 
 void relu_forward(MatrixRef Z) { Z = Z.cwiseMax(0.0f); }
 
-void relu_backward(ConstMatrixRef A, MatrixRef dA) {
-  dA = (A.array() > 0.0f).select(dA, 0.0f);
-}
+void relu_backward(ConstMatrixRef A, MatrixRef dA) { dA = (A.array() > 0.0f).select(dA, 0.0f); }
 
-float softmax_cross_entropy(ConstMatrixRef logits, std::span<const std::uint8_t> labels,
-                            MatrixRef dlogits) {
+float softmax_cross_entropy(ConstMatrixRef logits, std::span<const std::uint8_t> labels, MatrixRef dlogits) {
   const Eigen::Index B = logits.rows();
   const Eigen::Index C = logits.cols();
   PTT_CHECK(static_cast<Eigen::Index>(labels.size()) == B && dlogits.rows() == B && dlogits.cols() == C,

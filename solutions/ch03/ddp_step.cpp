@@ -6,11 +6,14 @@
 
 namespace ptt::ch03 {
 
-DdpStep::DdpStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const Options& options, int check_every,
-                 MPI_Comm comm)
-    : model_(model), train_(train),
+DdpStep::DdpStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const Options& options,
+                 int check_every, MPI_Comm comm)
+    : model_(model),
+      train_(train),
       optimizer_(make_optimizer(cfg.optimizer, model.params.size(), cfg.lr, cfg.momentum)),
-      distributed_(model.layout, options, comm), check_every_(check_every), comm_(comm) {}
+      distributed_(model.layout, options, comm),
+      check_every_(check_every),
+      comm_(comm) {}
 
 StateView DdpStep::host_state() { return {model_.params, optimizer_->state(), optimizer_->steps_taken()}; }
 
@@ -25,7 +28,8 @@ void DdpStep::push_state(long optimizer_steps) {
 void DdpStep::step(std::span<const std::uint32_t> batch, const StepContext& ctx, EpochStats& stats) {
   // [ch03] this rank's shard: forward, backward, allreduce of the weighted gradient (data,
   // forward, backward and reduce are booked inside).
-  const StepResult result = distributed_.step(model_.params, model_.grads, train_, batch, nullptr, &ctx.phases);
+  const StepResult result =
+      distributed_.step(model_.params, model_.grads, train_, batch, nullptr, &ctx.phases);
   // The same loss and gradient on every rank: every rank stops here together on NaN/Inf.
   ctx.guard.check(result.loss, model_.grads, ctx.step, ctx.epoch);
   {
@@ -38,6 +42,8 @@ void DdpStep::step(std::span<const std::uint32_t> batch, const StepContext& ctx,
 }
 //! [ddp_step]
 
-void DdpStep::finish(Reporter& /*report*/) { check_replicas(model_.params, comm_); }  // [ch03] all replicas identical
+void DdpStep::finish(Reporter& /*report*/) {
+  check_replicas(model_.params, comm_);
+}  // [ch03] all replicas identical
 
 }  // namespace ptt::ch03

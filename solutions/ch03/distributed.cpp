@@ -1,15 +1,16 @@
 // Chapter 03: the distributed gradient step and its allreduces (see distributed.hpp).
 #include "ch03/distributed.hpp"
 
+#include "ch03/ring_allreduce.hpp"
 #include "ptt/error.hpp"
 #include "ptt/metrics.hpp"
-#include "ch03/ring_allreduce.hpp"
 
 namespace ptt::ch03 {
 
 void mpi_allreduce(std::span<float> data, MPI_Comm comm) {
   if (data.empty()) return;
-  PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, comm));
+  PTT_MPI_CHECK(
+      MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, comm));
 }
 
 BucketedAllreduce::BucketedAllreduce(const ParamLayout& layout, std::size_t bucket_bytes, MPI_Comm comm)
@@ -55,7 +56,9 @@ void BucketedAllreduce::finish() {
 }
 
 DistributedStep::DistributedStep(const ParamLayout& layout, const Options& options, MPI_Comm comm)
-    : layout_(layout), options_(options), comm_(comm),
+    : layout_(layout),
+      options_(options),
+      comm_(comm),
       threads_(layout, ch02::Options{options.threads, false, 1, ch02::Reduction::Buffers}),
       buckets_(layout, options.bucket_bytes, comm) {
   PTT_MPI_CHECK(MPI_Comm_rank(comm, &rank_));
@@ -101,8 +104,10 @@ StepResult DistributedStep::step(std::span<float> params, std::span<float> grads
     Stopwatch t;
     if (weight != 1.0f)  // g_r -> (n_r / n) g_r (one rank owns the whole batch: nothing to scale)
       for (float& g : grads) g *= weight;
-    if (options_.allreduce == AllreduceKind::Ring) ring_allreduce(grads, comm_);
-    else mpi_allreduce(grads, comm_);
+    if (options_.allreduce == AllreduceKind::Ring)
+      ring_allreduce(grads, comm_);
+    else
+      mpi_allreduce(grads, comm_);
     if (timer) timer->add(Phase::Reduce, t.seconds());
   }
   // The batch's loss and accuracy, combined like the gradient.

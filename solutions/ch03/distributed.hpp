@@ -73,8 +73,8 @@ struct Options {
 
 /// The result of one step, identical on every rank.
 struct StepResult {
-  float loss = 0.0f;         ///< mean loss over the global batch
-  std::size_t correct = 0;   ///< correct predictions over the global batch
+  float loss = 0.0f;        ///< mean loss over the global batch
+  std::size_t correct = 0;  ///< correct predictions over the global batch
 };
 
 /// One distributed training step on every rank.

@@ -36,8 +36,10 @@ void agree(const std::optional<std::string>& error, const std::string& program, 
   PTT_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
   if (first == size) return;
   if (rank == first) {
-    if (size > 1) std::fprintf(stderr, "%s: error (rank %d): %s\n", program.c_str(), rank, error->c_str());
-    else std::fprintf(stderr, "%s: error: %s\n", program.c_str(), error->c_str());
+    if (size > 1)
+      std::fprintf(stderr, "%s: error (rank %d): %s\n", program.c_str(), rank, error->c_str());
+    else
+      std::fprintf(stderr, "%s: error: %s\n", program.c_str(), error->c_str());
   }
   throw AgreedExit{code};
 }
@@ -81,7 +83,8 @@ void check_replicas(std::span<const float> params, MPI_Comm comm) {
   for (int r = 1; r < size; ++r)
     if (all[static_cast<std::size_t>(r)] != all[0]) differ.append(" ").append(std::to_string(r));
   if (!differ.empty())
-    throw std::runtime_error("replicas diverged: the parameters of rank(s)" + differ + " differ from rank 0's");
+    throw std::runtime_error("replicas diverged: the parameters of rank(s)" + differ +
+                             " differ from rank 0's");
 }
 
 }  // namespace ptt::ch03

@@ -30,9 +30,9 @@ void ring_reduce_scatter(std::span<float> data, MPI_Comm comm) {
   for (int s = 0; s < p - 1; ++s) {
     const Range send = ring_segment(n, ring.rank - s, p);
     const Range recv = ring_segment(n, ring.rank - s - 1, p);
-    PTT_MPI_CHECK(MPI_Sendrecv(data.data() + send.begin, static_cast<int>(send.size()), MPI_FLOAT, ring.right, s,
-                               incoming.data(), static_cast<int>(recv.size()), MPI_FLOAT, ring.left, s, comm,
-                               MPI_STATUS_IGNORE));
+    PTT_MPI_CHECK(MPI_Sendrecv(data.data() + send.begin, static_cast<int>(send.size()), MPI_FLOAT, ring.right,
+                               s, incoming.data(), static_cast<int>(recv.size()), MPI_FLOAT, ring.left, s,
+                               comm, MPI_STATUS_IGNORE));
     float* mine = data.data() + recv.begin;
     for (std::size_t i = 0; i < recv.size(); ++i) mine[i] += incoming[i];
   }

@@ -14,7 +14,9 @@ DeviceOptions with_optimizer(DeviceOptions options, const TrainConfig& cfg) {
 }  // namespace
 
 DeviceStep::DeviceStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const DeviceOptions& options)
-    : model_(model), cfg_(cfg), gpu_(model.layout, cfg.batch_size, with_optimizer(options, cfg)),
+    : model_(model),
+      cfg_(cfg),
+      gpu_(model.layout, cfg.batch_size, with_optimizer(options, cfg)),
       state_((cfg.optimizer == "adam" ? 2 : 1) * model.params.size(), 0.0f) {
   gpu_.upload_train_set(train);  // once: every step gathers its batch on the device
 }
@@ -50,7 +52,7 @@ void DeviceStep::step(std::span<const std::uint32_t> batch, const StepContext& c
 }
 
 void DeviceStep::flush(const StepContext& ctx, EpochStats& stats) {
-  const EpochStats sums = gpu_.sums();  // waits for every step enqueued so far
+  const EpochStats sums = gpu_.sums();                  // waits for every step enqueued so far
   ctx.phases.add(Phase::Step, since_flush_.seconds());  // one fused phase: the device's steps
   since_flush_.reset();
   EpochStats fresh;
@@ -63,8 +65,8 @@ void DeviceStep::flush(const StepContext& ctx, EpochStats& stats) {
   if (unchecked_ == 0) return;
   unchecked_ = 0;
   gpu_.download_params({}, {}, model_.grads);
-  ctx.guard.check(static_cast<float>(std::isfinite(sums.loss_sum) ? fresh.loss() : sums.loss_sum), model_.grads,
-                  ctx.step, ctx.epoch);
+  ctx.guard.check(static_cast<float>(std::isfinite(sums.loss_sum) ? fresh.loss() : sums.loss_sum),
+                  model_.grads, ctx.step, ctx.epoch);
 }
 
 }  // namespace ptt::ch04

@@ -38,9 +38,9 @@ class DeviceStep final : public StepStrategy {
   DeviceTrainer gpu_;
   std::vector<float> state_;  ///< the optimizer's state in the host layout (for checkpoints)
   long optimizer_steps_ = 0;
-  EpochStats reported_;       ///< the device's sums already added to the loop's statistics
-  Stopwatch since_flush_;     ///< the device time not yet booked
-  long unchecked_ = 0;        ///< steps since the guard last ran
+  EpochStats reported_;    ///< the device's sums already added to the loop's statistics
+  Stopwatch since_flush_;  ///< the device time not yet booked
+  long unchecked_ = 0;     ///< steps since the guard last ran
 };
 
 }  // namespace ptt::ch04

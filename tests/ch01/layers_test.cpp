@@ -1,5 +1,7 @@
 // Chapter 01: the layer math (TODO 01.1-01.4) against hand-computed values, plain loops in double,
 // and finite differences.
+#include "ptt/layers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "ptt/gradcheck.hpp"
-#include "ptt/layers.hpp"
 #include "ptt/mlp.hpp"
 #include "test_util.hpp"
 
@@ -21,11 +22,9 @@ using test::random_vector;
 
 TEST(LinearForward, MatchesHandComputed) {
   Matrix X(2, 3);
-  X << 1, 2, 3,
-       4, 5, 6;
+  X << 1, 2, 3, 4, 5, 6;
   Matrix W(2, 3);  // [O=2, I=3]
-  W << 1, 0, -1,
-       0.5, 0.5, 0.5;
+  W << 1, 0, -1, 0.5, 0.5, 0.5;
   Vector b(2);
   b << 10, -1;
   Matrix Y(2, 2);
@@ -64,19 +63,15 @@ TEST(LinearForward, MatchesLoopReferenceOnOddShapes) {
 
 TEST(LinearBackward, ParameterGradientsMatchHandComputed) {
   Matrix X(2, 2);
-  X << 1, 2,
-       3, 4;
+  X << 1, 2, 3, 4;
   Matrix W = Matrix::Ones(3, 2);
   Matrix dY(2, 3);
-  dY << 1, 0, -1,
-        2, 1, 0;
+  dY << 1, 0, -1, 2, 1, 0;
   Matrix dW(3, 2);
   Vector db(3);
   linear_backward(X, W, dY, dW, db, nullptr);
   Matrix expected(3, 2);  // dY^T X
-  expected << 7, 10,
-              3, 4,
-              -1, -2;
+  expected << 7, 10, 3, 4, -1, -2;
   EXPECT_EQ(dW, expected);
   EXPECT_FLOAT_EQ(db(0), 3.0f);
   EXPECT_FLOAT_EQ(db(1), 1.0f);
@@ -86,19 +81,15 @@ TEST(LinearBackward, ParameterGradientsMatchHandComputed) {
 TEST(LinearBackward, InputGradientMatchesHandComputed) {
   Matrix X = Matrix::Ones(2, 2);
   Matrix W(3, 2);
-  W << 1, 2,
-       0, 1,
-       -1, 0;
+  W << 1, 2, 0, 1, -1, 0;
   Matrix dY(2, 3);
-  dY << 1, 0, -1,
-        2, 1, 0;
+  dY << 1, 0, -1, 2, 1, 0;
   Matrix dW(3, 2), dX(2, 2);
   Vector db(3);
   MatrixRef dx_ref(dX);
   linear_backward(X, W, dY, dW, db, &dx_ref);
   Matrix expected(2, 2);  // dY W
-  expected << 2, 2,
-              2, 5;
+  expected << 2, 2, 2, 5;
   EXPECT_EQ(dX, expected);
 }
 
@@ -114,7 +105,8 @@ struct LinearProbe {
 };
 
 TEST(LinearBackward, ParameterGradientsMatchFiniteDifferences) {
-  LinearProbe p{random_matrix(5, 4, 10), random_matrix(3, 4, 11), random_matrix(5, 3, 12), random_vector(3, 13)};
+  LinearProbe p{random_matrix(5, 4, 10), random_matrix(3, 4, 11), random_matrix(5, 3, 12),
+                random_vector(3, 13)};
   Matrix dW(3, 4);
   Vector db(3);
   linear_backward(p.X, p.W, p.R, dW, db, nullptr);
@@ -128,7 +120,8 @@ TEST(LinearBackward, ParameterGradientsMatchFiniteDifferences) {
 }
 
 TEST(LinearBackward, InputGradientMatchesFiniteDifferences) {
-  LinearProbe p{random_matrix(5, 4, 20), random_matrix(3, 4, 21), random_matrix(5, 3, 22), random_vector(3, 23)};
+  LinearProbe p{random_matrix(5, 4, 20), random_matrix(3, 4, 21), random_matrix(5, 3, 22),
+                random_vector(3, 23)};
   Matrix dW(3, 4), dX(5, 4);
   Vector db(3);
   MatrixRef dx_ref(dX);
@@ -155,8 +148,7 @@ TEST(Relu, ForwardAndBackwardMask) {
 
 TEST(SoftmaxCrossEntropy, LossAndGradientMatchHandComputed) {
   Matrix z(2, 3);
-  z << 0, 0, 0,
-       1, 2, 3;
+  z << 0, 0, 0, 1, 2, 3;
   const std::vector<std::uint8_t> y{1, 2};
   Matrix d(2, 3);
   const float loss = softmax_cross_entropy(z, y, d);
@@ -174,8 +166,9 @@ TEST(SoftmaxCrossEntropy, GradientMatchesFiniteDifferences) {
   const std::vector<std::uint8_t> y{0, 4, 2, 2, 1, 3};
   Matrix d(6, 5), scratch(6, 5);
   softmax_cross_entropy(z, y, d);
-  auto r = check_gradient({z.data(), size_t(z.size())}, {d.data(), size_t(d.size())},
-                          [&] { return double(softmax_cross_entropy(z, y, scratch)); }, 1e-2);
+  auto r = check_gradient(
+      {z.data(), size_t(z.size())}, {d.data(), size_t(d.size())},
+      [&] { return double(softmax_cross_entropy(z, y, scratch)); }, 1e-2);
   EXPECT_LT(r.rel_error, 1e-3);
   EXPECT_GT(r.numeric_norm, 0.01) << "the loss does not depend on the logits";
 }

@@ -19,8 +19,8 @@ struct RunResult {
 };
 
 // The chapter 01 loop, without timers and printing.
-RunResult train(const Dataset& data, std::vector<int> sizes, const std::string& opt, double lr,
-                int epochs, std::uint64_t seed, std::size_t batch = 32) {
+RunResult train(const Dataset& data, std::vector<int> sizes, const std::string& opt, double lr, int epochs,
+                std::uint64_t seed, std::size_t batch = 32) {
   Mlp model(std::move(sizes));
   he_init(model.layout, model.params, seed);
   auto optimizer = make_optimizer(opt, model.params.size(), lr, 0.9);

@@ -1,9 +1,10 @@
 // Chapter 03: after k steps the distributed trainer's weights equal chapter 01's trained on the
 // same global batches, for every allreduce, and all ranks hold the same bits.
+#include "ch03/distributed.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include "ch03/distributed.hpp"
 #include "ch03/mpi_runtime.hpp"
 #include "ptt/checksum.hpp"
 #include "ptt/data.hpp"
@@ -14,7 +15,11 @@
 namespace ptt::ch03 {
 namespace {
 
-int world() { int p = 1; MPI_Comm_size(MPI_COMM_WORLD, &p); return p; }
+int world() {
+  int p = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &p);
+  return p;
+}
 
 using test::relative_error;
 
@@ -47,7 +52,7 @@ TrainedRun serial(const Dataset& data, const ParamLayout& layout, std::size_t gl
 }
 
 TrainedRun distributed(const Dataset& data, const ParamLayout& layout, std::size_t global_batch, int steps,
-                const Options& options) {
+                       const Options& options) {
   TrainedRun r{std::vector<float>(layout.size()), {}};
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -82,7 +87,8 @@ TEST_P(MatchesSerial, AfterStepsOverUnevenAndPartialBatches) {
   const TrainedRun got = distributed(data, layout, global_batch, steps, options);
   EXPECT_LT(relative_error(got.params, ref.params), 1e-5);
   EXPECT_EQ(got.losses.size(), ref.losses.size());
-  for (std::size_t s = 0; s < std::min(ref.losses.size(), got.losses.size()); ++s) EXPECT_NEAR(got.losses[s], ref.losses[s], 1e-5 * ref.losses[s]);
+  for (std::size_t s = 0; s < std::min(ref.losses.size(), got.losses.size()); ++s)
+    EXPECT_NEAR(got.losses[s], ref.losses[s], 1e-5 * ref.losses[s]);
   EXPECT_NO_THROW(check_replicas(got.params, MPI_COMM_WORLD)) << "ranks disagree";
 }
 
@@ -90,9 +96,12 @@ INSTANTIATE_TEST_SUITE_P(Allreduce, MatchesSerial,
                          ::testing::Values(AllreduceKind::Mpi, AllreduceKind::Ring, AllreduceKind::Bucketed),
                          [](const auto& param_info) {
                            switch (param_info.param) {
-                             case AllreduceKind::Mpi: return std::string("mpi");
-                             case AllreduceKind::Ring: return std::string("ring");
-                             default: return std::string("bucketed");
+                             case AllreduceKind::Mpi:
+                               return std::string("mpi");
+                             case AllreduceKind::Ring:
+                               return std::string("ring");
+                             default:
+                               return std::string("bucketed");
                            }
                          });
 
@@ -106,7 +115,8 @@ TEST(Bucketed, EqualsUnbucketedGradient) {
   std::vector<float> plain(layout.size()), bucketed(layout.size());
   Options o;
   DistributedStep(layout, o, MPI_COMM_WORLD).step(params, plain, data, batch, nullptr, nullptr);
-  for (std::size_t bytes : {std::size_t(1), std::size_t(900), std::size_t(1) << 20}) {  // per layer, mixed, one bucket
+  for (std::size_t bytes :
+       {std::size_t(1), std::size_t(900), std::size_t(1) << 20}) {  // per layer, mixed, one bucket
     o.allreduce = AllreduceKind::Bucketed;
     o.bucket_bytes = bytes;
     DistributedStep step(layout, o, MPI_COMM_WORLD);
@@ -117,7 +127,7 @@ TEST(Bucketed, EqualsUnbucketedGradient) {
 
 TEST(Bucketed, BucketsCoverTheBufferFromTheTop) {
   const ParamLayout layout({24, 20, 16, 12, 5});
-  EXPECT_EQ(BucketedAllreduce(layout, 1, MPI_COMM_WORLD).buckets(), 4u);       // one per layer
+  EXPECT_EQ(BucketedAllreduce(layout, 1, MPI_COMM_WORLD).buckets(), 4u);        // one per layer
   EXPECT_EQ(BucketedAllreduce(layout, 1 << 30, MPI_COMM_WORLD).buckets(), 1u);  // all in one
 }
 

@@ -37,7 +37,8 @@ TEST_P(GemmReference, MatchesEigenInEveryLayout) {
                              {b.data(), static_cast<int>(b.cols()), tb},
                              got.data(),
                              N});
-  EXPECT_LT(ptt::test::relative_error(got, {want.data(), static_cast<std::size_t>(want.size())}), 1e-5);  // max-norm relative
+  EXPECT_LT(ptt::test::relative_error(got, {want.data(), static_cast<std::size_t>(want.size())}),
+            1e-5);  // max-norm relative
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, GemmReference, ::testing::Combine(::testing::Bool(), ::testing::Bool()));

@@ -1,13 +1,14 @@
 // Checkpoints: what is saved comes back bit for bit; every damaged or foreign file is refused
 // with a message naming it, and refusing never changes the file.
+#include "ptt/checkpoint.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <unistd.h>
 
-#include "ptt/checkpoint.hpp"
 #include "ptt/error.hpp"
 
 namespace ptt {

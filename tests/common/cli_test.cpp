@@ -1,7 +1,8 @@
 // The command-line contract: good flags parse, bad ones are InputErrors naming the option.
+#include "ptt/cli.hpp"
+
 #include <gtest/gtest.h>
 
-#include "ptt/cli.hpp"
 #include "ptt/error.hpp"
 
 namespace ptt {
@@ -29,10 +30,10 @@ std::string error_of(std::vector<std::string> args) {
 }
 
 TEST(Cli, ParsesTheCommonFlags) {
-  const TrainConfig c = parse({"--epochs", "3", "--batch-size", "7", "--lr", "0.5", "--momentum", "0",
-                               "--optimizer", "adam", "--hidden", "32,16,8", "--seed", "9",
-                               "--max-steps", "11", "--no-progress", "--metrics", "m.jsonl",
-                               "--data-dir", "/d"});
+  const TrainConfig c =
+      parse({"--epochs",      "3",         "--batch-size", "7",          "--lr",   "0.5", "--momentum",  "0",
+             "--optimizer",   "adam",      "--hidden",     "32,16,8",    "--seed", "9",   "--max-steps", "11",
+             "--no-progress", "--metrics", "m.jsonl",      "--data-dir", "/d"});
   EXPECT_EQ(c.epochs, 3);
   EXPECT_EQ(c.batch_size, 7);
   EXPECT_DOUBLE_EQ(c.lr, 0.5);

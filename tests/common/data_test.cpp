@@ -1,14 +1,14 @@
 // The IDX reader, the data set loader, sharding and the batch sampler.
+#include "ptt/data.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
-#include <unistd.h>
-
-#include "ptt/data.hpp"
 #include "ptt/error.hpp"
 #include "ptt/idx.hpp"
 
@@ -37,7 +37,8 @@ class IdxFiles : public ::testing::Test {
     return a;
   }
   void write_raw(const std::string& name, const std::vector<std::uint8_t>& bytes) const {
-    std::ofstream(path(name), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    std::ofstream(path(name), std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   }
   // Expects read_idx to throw an InputError whose message names the file and contains `what`.
   void expect_refused(const std::string& name, int ndims, const std::string& what) const {

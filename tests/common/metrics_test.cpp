@@ -1,13 +1,14 @@
 // Metrics, the parameter checksum and the --metrics file.
+#include "ptt/metrics.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "ptt/checksum.hpp"
 #include "ptt/error.hpp"
-#include "ptt/metrics.hpp"
 #include "ptt/metrics_log.hpp"
 
 namespace ptt {
@@ -31,9 +32,7 @@ TEST(Checksum, ChangesWithOneBit) {
 
 TEST(CountCorrect, ComparesArgmaxWithLabels) {
   Matrix logits(3, 3);
-  logits << 0.1, 0.9, 0.0,
-            2.0, 1.0, 3.0,
-            5.0, 5.0, 1.0;  // tie: lowest index wins
+  logits << 0.1, 0.9, 0.0, 2.0, 1.0, 3.0, 5.0, 5.0, 1.0;  // tie: lowest index wins
   EXPECT_EQ(count_correct(logits, std::vector<std::uint8_t>{1, 2, 0}), 3u);
   EXPECT_EQ(count_correct(logits, std::vector<std::uint8_t>{0, 2, 1}), 1u);
 }
@@ -41,10 +40,7 @@ TEST(CountCorrect, ComparesArgmaxWithLabels) {
 TEST(ConfusionMatrix, CountsTruthAgainstPrediction) {
   ConfusionMatrix cm(3);
   Matrix logits(4, 3);
-  logits << 1, 0, 0,
-            0, 1, 0,
-            0, 1, 0,
-            0, 0, 1;
+  logits << 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1;
   cm.add(logits, std::vector<std::uint8_t>{0, 1, 2, 2});
   EXPECT_EQ(cm.at(0, 0), 1);
   EXPECT_EQ(cm.at(2, 1), 1);

@@ -1,11 +1,12 @@
 // The optimizers against their update formulas, computed by hand in double.
+#include "ptt/optim.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "ptt/error.hpp"
-#include "ptt/optim.hpp"
 
 namespace ptt {
 namespace {

@@ -36,8 +36,8 @@ inline void write_idx(const std::string& path, const std::vector<std::uint32_t>&
 /// @brief A data set of @p train and @p test samples in a folder of its own under @p parent
 /// (named after @p name and this process, so tests that run in parallel never share files).
 /// @return the folder, for --data-dir.
-inline std::string write_tiny_dataset(const std::string& parent, const std::string& name, std::uint32_t train = 44,
-                                      std::uint32_t test = 20) {
+inline std::string write_tiny_dataset(const std::string& parent, const std::string& name,
+                                      std::uint32_t train = 44, std::uint32_t test = 20) {
   const std::string dir = parent + "/" + name + "_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   auto rng = make_rng(11, RngPurpose::Test, 0);

@@ -4,6 +4,8 @@
 // flushed, pulled state; that only the phases a strategy books are reported; that the divergence
 // guard stops the run naming the step; and that a run resumed from a checkpoint continues with the
 // same bits as one that never stopped.
+#include "ptt/train.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "ptt/checksum.hpp"
-#include "ptt/train.hpp"
 #include "tiny_dataset.hpp"
 
 namespace ptt {
@@ -92,15 +93,17 @@ TEST_F(TrainingLoop, CallsTheStrategyInItsContractOrder) {
   TrainingRun run("train_test", cfg_);
   Recorder rec(run.model(), run.data().train, cfg_, false);
   run.train(rec);
-  const std::vector<std::string> want = {"push 0",  "epoch 1 from 0", "flush", "pull",  // checkpoint after step 2
-                                         "flush",   "pull",                              // end of epoch 1
-                                         "epoch 2 from 0", "flush", "pull",             // step 4
-                                         "flush",   "pull",  "flush", "pull",           // step 6, end of epoch 2
-                                         "finish"};
+  const std::vector<std::string> want = {
+      "push 0",         "epoch 1 from 0", "flush", "pull",  // checkpoint after step 2
+      "flush",          "pull",                             // end of epoch 1
+      "epoch 2 from 0", "flush",          "pull",           // step 4
+      "flush",          "pull",           "flush", "pull",  // step 6, end of epoch 2
+      "finish"};
   EXPECT_EQ(rec.log, want);
   EXPECT_EQ(rec.steps, (std::vector<long>{1, 2, 3, 4, 5, 6}));
   for (std::size_t i = 0; i < rec.lrs.size(); ++i)
-    EXPECT_DOUBLE_EQ(rec.lrs[i], scheduled_lr("cosine", cfg_.lr, static_cast<long>(i), 6)) << "step " << i + 1;
+    EXPECT_DOUBLE_EQ(rec.lrs[i], scheduled_lr("cosine", cfg_.lr, static_cast<long>(i), 6))
+        << "step " << i + 1;
 }
 
 TEST_F(TrainingLoop, LazyStatisticsAreFlushedBeforeEachEpochIsReported) {
@@ -149,7 +152,8 @@ TEST_F(TrainingLoop, FinishAddsItsFieldsToTheFinalRecord) {
 /// A step whose gradient turns NaN at step 3.
 class Diverging final : public StepStrategy {
  public:
-  Diverging(Mlp& model, const Dataset& train, const TrainConfig& cfg) : model_(model), serial_(model, train, cfg) {}
+  Diverging(Mlp& model, const Dataset& train, const TrainConfig& cfg)
+      : model_(model), serial_(model, train, cfg) {}
   StateView host_state() override { return serial_.host_state(); }
   void push_state(long n) override { serial_.push_state(n); }
   void step(std::span<const std::uint32_t> batch, const StepContext& ctx, EpochStats& stats) override {
@@ -179,7 +183,8 @@ TEST_F(TrainingLoop, TheGuardStopsTheRunNamingStepAndLayer) {
     EXPECT_NE(what.find("layer 1"), std::string::npos) << what;
     EXPECT_NE(what.find("bias"), std::string::npos) << what;
   }
-  EXPECT_FALSE(std::filesystem::exists(path("m.jsonl"))) << "a diverged run must leave no complete-looking metrics";
+  EXPECT_FALSE(std::filesystem::exists(path("m.jsonl")))
+      << "a diverged run must leave no complete-looking metrics";
 }
 
 /// Chapter 01's step that dies (like a killed process) when it reaches step @p crash_at.

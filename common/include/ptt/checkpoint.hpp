@@ -25,16 +25,16 @@ namespace ptt {
 inline constexpr std::uint32_t kCheckpointVersion = 1;
 
 struct TrainingState {
-  std::vector<int> sizes;               ///< the network's layer sizes
-  std::string optimizer;                ///< "sgd" or "adam"
-  long optimizer_steps = 0;             ///< updates the optimizer has made (Adam's t)
-  std::vector<float> params;            ///< the parameter buffer
-  std::vector<float> optimizer_state;   ///< Optimizer::state()
-  int epoch = 1;                        ///< the epoch in progress (1-based)
-  std::size_t next_batch = 0;           ///< the next batch of that epoch
-  long steps = 0;                       ///< optimizer steps so far
-  EpochStats epoch_stats;               ///< the running statistics of the epoch in progress
-  nlohmann::json config;                ///< the run's flags (seed, batch size, ...)
+  std::vector<int> sizes;              ///< the network's layer sizes
+  std::string optimizer;               ///< "sgd" or "adam"
+  long optimizer_steps = 0;            ///< updates the optimizer has made (Adam's t)
+  std::vector<float> params;           ///< the parameter buffer
+  std::vector<float> optimizer_state;  ///< Optimizer::state()
+  int epoch = 1;                       ///< the epoch in progress (1-based)
+  std::size_t next_batch = 0;          ///< the next batch of that epoch
+  long steps = 0;                      ///< optimizer steps so far
+  EpochStats epoch_stats;              ///< the running statistics of the epoch in progress
+  nlohmann::json config;               ///< the run's flags (seed, batch size, ...)
 };
 
 /// @brief Writes @p state to @p path atomically (see the file comment).

@@ -16,21 +16,21 @@ namespace ptt {
 
 /// The flags every chapter takes.
 struct TrainConfig {
-  std::string data_dir;                 ///< --data-dir (default: $PTT_DATA_DIR or Debian's path)
-  int epochs = 20;                      ///< --epochs
-  int batch_size = 128;                 ///< --batch-size
-  double lr = 0.02;                      ///< --lr
-  double momentum = 0.9;                 ///< --momentum (SGD only)
-  std::string optimizer = "sgd";        ///< --optimizer sgd|adam
-  std::string lr_schedule = "cosine";   ///< --lr-schedule constant|cosine
-  std::vector<int> hidden{256, 128};    ///< --hidden 256,128
-  std::uint64_t seed = 1;               ///< --seed
-  long max_steps = 0;                   ///< --max-steps (0: no limit)
-  bool no_progress = false;             ///< --no-progress
-  std::string metrics;                  ///< --metrics FILE (JSON Lines), empty: none
-  std::string checkpoint;               ///< --checkpoint FILE, empty: none
-  long checkpoint_every = 0;            ///< --checkpoint-every N steps (0: at each epoch's end only)
-  bool resume = false;                  ///< --resume from --checkpoint
+  std::string data_dir;                ///< --data-dir (default: $PTT_DATA_DIR or Debian's path)
+  int epochs = 20;                     ///< --epochs
+  int batch_size = 128;                ///< --batch-size
+  double lr = 0.02;                    ///< --lr
+  double momentum = 0.9;               ///< --momentum (SGD only)
+  std::string optimizer = "sgd";       ///< --optimizer sgd|adam
+  std::string lr_schedule = "cosine";  ///< --lr-schedule constant|cosine
+  std::vector<int> hidden{256, 128};   ///< --hidden 256,128
+  std::uint64_t seed = 1;              ///< --seed
+  long max_steps = 0;                  ///< --max-steps (0: no limit)
+  bool no_progress = false;            ///< --no-progress
+  std::string metrics;                 ///< --metrics FILE (JSON Lines), empty: none
+  std::string checkpoint;              ///< --checkpoint FILE, empty: none
+  long checkpoint_every = 0;           ///< --checkpoint-every N steps (0: at each epoch's end only)
+  bool resume = false;                 ///< --resume from --checkpoint
 };
 
 /// @brief Registers the common flags on @p app, writing into @p cfg.
@@ -66,8 +66,8 @@ std::string name_of(const std::map<std::string, Enum>& names, Enum value) {
 /// value in @p value (its current value is the default). Any other name is refused with one line:
 /// "--flag: unknown value 'x' (use a, b or c)".
 template <class Enum>
-CLI::Option* add_choice(CLI::App& app, const std::string& flag, Enum& value, const std::map<std::string, Enum>& names,
-                        const std::string& help) {
+CLI::Option* add_choice(CLI::App& app, const std::string& flag, Enum& value,
+                        const std::map<std::string, Enum>& names, const std::string& help) {
   std::string list;  // "a, b or c"
   std::size_t k = 0;
   for (const auto& entry : names) {
@@ -79,7 +79,8 @@ CLI::Option* add_choice(CLI::App& app, const std::string& flag, Enum& value, con
           flag,
           [&value, names, flag, list](const std::string& text) {
             const auto it = names.find(text);
-            if (it == names.end()) throw CLI::ValidationError(flag, "unknown value '" + text + "' (use " + list + ")");
+            if (it == names.end())
+              throw CLI::ValidationError(flag, "unknown value '" + text + "' (use " + list + ")");
             value = it->second;
           },
           help)

@@ -13,8 +13,8 @@ namespace ptt {
 
 /// A labelled data set in memory: features as floats, one sample per row.
 struct Dataset {
-  Matrix x;                          ///< [N, features]
-  std::vector<std::uint8_t> y;       ///< [N] labels in [0, classes)
+  Matrix x;                     ///< [N, features]
+  std::vector<std::uint8_t> y;  ///< [N] labels in [0, classes)
   Eigen::Index size() const { return x.rows(); }
   int features() const { return static_cast<int>(x.cols()); }
 };

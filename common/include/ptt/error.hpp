@@ -39,26 +39,26 @@ int run_main(const std::string& program, const std::function<int()>& body);
 }  // namespace ptt
 
 /// Internal invariant check: a failure is a bug in this project (exit code 1), with file and line.
-#define PTT_CHECK(cond, msg)                                                                   \
-  do {                                                                                         \
-    if (!(cond))                                                                               \
-      throw std::logic_error(std::string(__FILE__) + ":" + std::to_string(__LINE__) +          \
-                             ": check failed: " #cond ": " + std::string(msg));                \
+#define PTT_CHECK(cond, msg)                                                          \
+  do {                                                                                \
+    if (!(cond))                                                                      \
+      throw std::logic_error(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
+                             ": check failed: " #cond ": " + std::string(msg));       \
   } while (0)
 
 /// Checks an MPI call (for code that includes <mpi.h>; the core itself does not use MPI).
 /// MPI errors are unrecoverable for a job: print where and what, then abort EVERY rank, so that
 /// no other rank is left waiting in a collective for this one. Requires MPI_ERRORS_RETURN on the
 /// communicator (chapter 03 sets it), otherwise MPI aborts before this check can report.
-#define PTT_MPI_CHECK(call)                                                                    \
-  do {                                                                                         \
-    const int ptt_mpi_rc_ = (call);                                                            \
-    if (ptt_mpi_rc_ != MPI_SUCCESS) {                                                          \
-      char ptt_mpi_msg_[MPI_MAX_ERROR_STRING];                                                 \
-      int ptt_mpi_len_ = 0;                                                                    \
-      MPI_Error_string(ptt_mpi_rc_, ptt_mpi_msg_, &ptt_mpi_len_);                              \
-      std::fprintf(stderr, "%s:%d: %s failed: %s (aborting all ranks)\n", __FILE__, __LINE__,   \
-                   #call, ptt_mpi_msg_);                                                       \
-      MPI_Abort(MPI_COMM_WORLD, 1);                                                            \
-    }                                                                                          \
+#define PTT_MPI_CHECK(call)                                                                          \
+  do {                                                                                               \
+    const int ptt_mpi_rc_ = (call);                                                                  \
+    if (ptt_mpi_rc_ != MPI_SUCCESS) {                                                                \
+      char ptt_mpi_msg_[MPI_MAX_ERROR_STRING];                                                       \
+      int ptt_mpi_len_ = 0;                                                                          \
+      MPI_Error_string(ptt_mpi_rc_, ptt_mpi_msg_, &ptt_mpi_len_);                                    \
+      std::fprintf(stderr, "%s:%d: %s failed: %s (aborting all ranks)\n", __FILE__, __LINE__, #call, \
+                   ptt_mpi_msg_);                                                                    \
+      MPI_Abort(MPI_COMM_WORLD, 1);                                                                  \
+    }                                                                                                \
   } while (0)

@@ -31,7 +31,7 @@ struct GradCheckResult {
 ///                 function was not smooth between x - h and x + h (e.g. a ReLU changed sides), in
 ///                 which case the central difference is meaningless and the coordinate is skipped.
 GradCheckResult check_gradient(std::span<float> x, std::span<const float> analytic,
-                               const std::function<double()>& loss, double h = 1e-2,
-                               std::size_t stride = 1, const std::function<bool()>& kink = nullptr);
+                               const std::function<double()>& loss, double h = 1e-2, std::size_t stride = 1,
+                               const std::function<bool()>& kink = nullptr);
 
 }  // namespace ptt

@@ -35,8 +35,8 @@ void linear_forward(ConstMatrixRef X, ConstMatrixRef W, ConstVectorRef b, Matrix
 /// @param db [O] bias gradient (overwritten).
 /// @param dX [B, I] input gradient (overwritten); pass nullptr for the first layer, whose input
 ///           gradient nobody needs.
-void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW,
-                     VectorRef db, MatrixRef* dX);
+void linear_backward(ConstMatrixRef X, ConstMatrixRef W, ConstMatrixRef dY, MatrixRef dW, VectorRef db,
+                     MatrixRef* dX);
 
 /// @brief ReLU forward, in place: A = max(Z, 0).
 /// @param Z [B, O] pre-activations; holds the activations on return.
@@ -57,7 +57,6 @@ void relu_backward(ConstMatrixRef A, MatrixRef dA);
 /// @param labels  [B] class indices in [0, C).
 /// @param dlogits [B, C] gradient (overwritten); may alias nothing else.
 /// @return the mean loss L.
-float softmax_cross_entropy(ConstMatrixRef logits, std::span<const std::uint8_t> labels,
-                            MatrixRef dlogits);
+float softmax_cross_entropy(ConstMatrixRef logits, std::span<const std::uint8_t> labels, MatrixRef dlogits);
 
 }  // namespace ptt

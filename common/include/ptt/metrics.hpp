@@ -37,7 +37,9 @@ struct EpochStats {
   std::size_t samples = 0;
   void add(float batch_loss, std::size_t batch_correct, std::size_t batch_size);
   double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
-  double accuracy() const { return samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0; }
+  double accuracy() const {
+    return samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
+  }
 };
 
 /// The result of evaluating a model.

@@ -23,11 +23,11 @@ namespace ptt {
 
 /// Where one Linear layer's parameters sit in a flat buffer.
 struct LayerSlot {
-  int in = 0;                ///< input features I
-  int out = 0;               ///< output features O
-  std::size_t weight = 0;    ///< offset of W [O, I] (row-major)
-  std::size_t bias = 0;      ///< offset of b [O]
-  std::size_t end = 0;       ///< one past the layer's last parameter
+  int in = 0;              ///< input features I
+  int out = 0;             ///< output features O
+  std::size_t weight = 0;  ///< offset of W [O, I] (row-major)
+  std::size_t bias = 0;    ///< offset of b [O]
+  std::size_t end = 0;     ///< one past the layer's last parameter
 };
 
 /// The layout of the flat parameter (and gradient) buffer of an MLP.
@@ -86,8 +86,7 @@ struct Workspace {
 /// @param params the flat parameter buffer.
 /// @param X      [B, I] the batch.
 /// @param ws     workspace; on return ws.acts holds every activation and ws.logits() the logits.
-void mlp_forward(const ParamLayout& layout, std::span<const float> params, ConstMatrixRef X,
-                 Workspace& ws);
+void mlp_forward(const ParamLayout& layout, std::span<const float> params, ConstMatrixRef X, Workspace& ws);
 
 /// @brief Loss and backward pass of the whole MLP for the batch of the last mlp_forward().
 ///
@@ -119,8 +118,8 @@ float mlp_backward(const ParamLayout& layout, std::span<const float> params,
 /// @param relu_after_last whether layer last-1's output goes through ReLU: false when it is the
 ///                        network's last layer (its outputs are the logits), true for a pipeline
 ///                        stage or a single layer in the middle of the network.
-void forward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
-                    bool relu_after_last);
+void forward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last,
+                    Workspace& ws, bool relu_after_last);
 
 /// Options of backward_layers().
 struct BackwardOptions {
@@ -144,8 +143,8 @@ struct BackwardOptions {
 /// @param grads           the gradient buffer (layout's), overwritten or added to (options).
 /// @param options         accumulate, input_grad.
 /// @param layer_done      optional; called with l as soon as layer l's gradients are final.
-void backward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last, Workspace& ws,
-                     std::span<float> grads, const BackwardOptions& options = {},
+void backward_layers(const ParamLayout& layout, std::span<const float> params, int first, int last,
+                     Workspace& ws, std::span<float> grads, const BackwardOptions& options = {},
                      const std::function<void(int)>& layer_done = nullptr);
 
 /// @brief He (Kaiming) initialisation: W ~ N(0, 2 / I) per layer, b = 0.

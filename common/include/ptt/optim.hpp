@@ -74,7 +74,7 @@ class Adam final : public Optimizer {
   float lr_, beta1_, beta2_, eps_;
   long t_ = 0;
   float c1_ = 1.0f, c2_ = 1.0f;  // bias corrections 1 - beta^t of the current step
-  std::vector<float> moments_;  // m in [0, n), v in [n, 2n)
+  std::vector<float> moments_;   // m in [0, n), v in [n, 2n)
 };
 
 /// @brief The learning rate of step @p step (0-based) of @p total under a schedule:
@@ -83,7 +83,6 @@ class Adam final : public Optimizer {
 double scheduled_lr(const std::string& schedule, double lr, long step, long total);
 
 /// @brief Makes "sgd" (with @p momentum) or "adam" for @p n parameters.
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::size_t n, double lr,
-                                          double momentum);
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::size_t n, double lr, double momentum);
 
 }  // namespace ptt

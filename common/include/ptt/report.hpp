@@ -32,11 +32,11 @@ class Reporter {
   /// Prints and logs one epoch. @p train_seconds counts training steps only (not evaluation), and
   /// @p timed_samples the samples trained in those seconds (fewer than train.samples in an epoch
   /// resumed from a checkpoint, whose earlier samples were trained by another process).
-  void epoch(int epoch, const EpochStats& train, const Evaluation& test, double train_seconds,
-             double seconds, std::size_t timed_samples);
+  void epoch(int epoch, const EpochStats& train, const Evaluation& test, double train_seconds, double seconds,
+             std::size_t timed_samples);
   /// Prints where the time went and the final result; logs the final record and commits the log.
-  void finish(const Evaluation& test, long steps, std::span<const float> params,
-              const PhaseTimer& phases, double seconds);
+  void finish(const Evaluation& test, long steps, std::span<const float> params, const PhaseTimer& phases,
+              double seconds);
 
  private:
   std::string program_;

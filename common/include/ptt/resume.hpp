@@ -36,7 +36,9 @@ struct Position {
 nlohmann::json resume_config(const TrainConfig& cfg);
 
 /// True when --max-steps is set and reached.
-inline bool step_limit_reached(const TrainConfig& cfg, long steps) { return cfg.max_steps > 0 && steps >= cfg.max_steps; }
+inline bool step_limit_reached(const TrainConfig& cfg, long steps) {
+  return cfg.max_steps > 0 && steps >= cfg.max_steps;
+}
 
 /// Saves and restores a run's state according to the common flags.
 class Checkpointer {

@@ -41,11 +41,11 @@ namespace ptt {
 
 /// What the loop hands one step.
 struct StepContext {
-  long step = 0;                  ///< this step's number, 1-based over the whole run
-  int epoch = 1;                  ///< the epoch it belongs to
-  double lr = 0.0;                ///< its learning rate (--lr under --lr-schedule)
-  PhaseTimer& phases;             ///< where the step books its time (only the phases it really has)
-  const DivergenceGuard& guard;   ///< checks the loss and gradients before the update is kept
+  long step = 0;                 ///< this step's number, 1-based over the whole run
+  int epoch = 1;                 ///< the epoch it belongs to
+  double lr = 0.0;               ///< its learning rate (--lr under --lr-schedule)
+  PhaseTimer& phases;            ///< where the step books its time (only the phases it really has)
+  const DivergenceGuard& guard;  ///< checks the loss and gradients before the update is kept
 };
 
 /// What the loop tells a strategy at the start of an epoch.
@@ -140,7 +140,7 @@ class TrainingRun {
   TrainConfig cfg_;
   Team alone_;
   Team* team_;
-  std::optional<MetricsLog> log_;           // optional: built inside try blocks, then agreed on
+  std::optional<MetricsLog> log_;  // optional: built inside try blocks, then agreed on
   std::optional<Checkpointer> checkpoints_;
   TrainTest data_;
   std::optional<Mlp> model_;
