@@ -89,7 +89,8 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 class ThroughTheLoop : public ::testing::TestWithParam<std::tuple<Case, std::string>> {};
 
 TEST_P(ThroughTheLoop, EqualsSerialStepAndBooksItsOwnPhases) {
-  const auto& [c, optimizer] = GetParam();
+  const Case& c = std::get<0>(GetParam());  // not a structured binding: clang 14 cannot capture those
+  const std::string& optimizer = std::get<1>(GetParam());
   const Folder data{test::write_tiny_dataset(::testing::TempDir(), "ch05_step_test")};
   const std::string& dir = data.path;
   const TrainConfig cfg = tiny_config(dir, optimizer);
