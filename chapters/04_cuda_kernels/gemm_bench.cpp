@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
     std::string kernel_name, json_path;
     int m = 4096, n = 4096, k = 4096, repeats = 10;
     bool sweep = false, list_devices = false;
-    app.add_option("--kernel", kernel_name, "naive|coalesced|smem|blocked2d|vectorized|cublas|cublas-tf32");
+    app.add_option("--kernel", kernel_name,
+                   "naive|coalesced|smem|blocked2d|vectorized|warptiled|cublas|cublas-tf32");
     app.add_option("--m", m, "rows of C")->check(CLI::Range(1, 1 << 20))->capture_default_str();
     app.add_option("--n", n, "columns of C")->check(CLI::Range(1, 1 << 20))->capture_default_str();
     app.add_option("--k", k, "the inner dimension")->check(CLI::Range(1, 1 << 20))->capture_default_str();

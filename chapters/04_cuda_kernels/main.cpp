@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     // [ch04] the new flags
     std::string gemm_name = "cublas";
     bool graph = true;
-    app.add_option("--gemm", gemm_name, "GEMM kernel: naive|coalesced|smem|blocked2d|vectorized|cublas")
+    app.add_option("--gemm", gemm_name,
+                   "GEMM kernel: naive|coalesced|smem|blocked2d|vectorized|warptiled|cublas")
         ->capture_default_str();
     app.add_flag("--graph,!--no-graph", graph, "replay each full-batch step from a CUDA graph")
         ->capture_default_str();

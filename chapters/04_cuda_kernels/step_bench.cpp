@@ -62,7 +62,7 @@ double ms_per_step(const Config& c, ptt::ch04::GemmKernel gemm, bool graph, int 
 int main(int argc, char** argv) {
   return ptt::run_main("ch04_step_bench", [&] {
     CLI::App app{"Chapter 04: ms per training step on the GPU (own kernels vs cuBLAS, graph vs eager)."};
-    std::string hidden, gemms = "vectorized,cublas", json_path;
+    std::string hidden, gemms = "vectorized,warptiled,cublas", json_path;
     int batch = 0, steps = 100, repeats = 5;
     app.add_option("--hidden", hidden, "one network (e.g. 256,128); default: the standard table");
     app.add_option("--batch-size", batch, "its batch size")->check(CLI::Range(1, 1 << 20));

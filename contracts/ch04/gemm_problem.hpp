@@ -26,8 +26,14 @@ struct Operand {
   const float* data = nullptr;  ///< storage, row-major
   int ld = 0;                   ///< leading dimension (row stride) of the storage
   bool trans = false;           ///< read the storage transposed
+  /// @brief Where element (r, c) of op(X) is stored, in elements from @p data. In 64 bits: a
+  /// 50000 x 50000 matrix has more elements than an int counts (2^31 - 1), and r * ld in int
+  /// arithmetic would overflow (undefined behaviour; in practice a wrong, negative offset).
+  PTT_HD long long offset(int r, int c) const {
+    return trans ? static_cast<long long>(c) * ld + r : static_cast<long long>(r) * ld + c;
+  }
   /// @brief Element (r, c) of op(X): X[r, c], or X[c, r] when transposed.
-  PTT_HD float at(int r, int c) const { return trans ? data[c * ld + r] : data[r * ld + c]; }
+  PTT_HD float at(int r, int c) const { return data[offset(r, c)]; }
 };
 
 /// C[M, N] = op(A)[M, K] · op(B)[K, N], C row-major with leading dimension ldc.
@@ -36,6 +42,8 @@ struct GemmProblem {
   Operand A, B;
   float* C = nullptr;
   int ldc = 0;
+  /// @brief Where C[r, c] is stored, in elements from C (64 bits, as Operand::offset).
+  PTT_HD long long c_offset(int r, int c) const { return static_cast<long long>(r) * ldc + c; }
 };
 
 }  // namespace ptt::ch04

@@ -42,7 +42,7 @@ PTT_HD float smem_accumulate(int tx, int ty, const float (*As)[kTile], const flo
 PTT_HD inline void smem_store(const GemmProblem& p, int block_row, int block_col, int tx, int ty, float acc) {
   const int row = block_row * kTile + ty;
   const int col = block_col * kTile + tx;
-  if (row < p.M && col < p.N) p.C[row * p.ldc + col] = acc;
+  if (row < p.M && col < p.N) p.C[p.c_offset(row, col)] = acc;
 }
 
 /// @brief Enqueues kernel v3 on @p stream: a grid of ceil(N/kTile) x ceil(M/kTile) blocks of

@@ -6,9 +6,28 @@
 // all there are resolved; if none is, the block barrier is released when every thread waits at the
 // SAME __syncthreads, and anything else (some threads exited, or wait at another barrier or a warp
 // collective) is a divergence, reported as a KernelError instead of a hang.
+//
+// Under AddressSanitizer (the asan preset) every switch between the scheduler's stack and a fiber's
+// is announced to ASan (__sanitizer_start/finish_switch_fiber), which would otherwise take a frame
+// on a fiber's stack for a stack overflow, and every __shared__ array is a heap block of its own, so
+// that an access past its end lands in ASan's redzone instead of in the next array.
 #include "ptt_emu/emulator.hpp"
 
 #include <ucontext.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PTT_EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PTT_EMU_ASAN 1
+#endif
+#endif
+#ifdef PTT_EMU_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+
+#include <cstdlib>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -40,6 +59,7 @@ enum class State { Runnable, AtBarrier, AtWarp, Done };
 
 struct Fiber {
   ucontext_t ctx{};
+  void* asan_fake_stack = nullptr;  // ASan's bookkeeping while the fiber is switched out
   State state = State::Runnable;
   uint3 idx;
   unsigned linear = 0;
@@ -63,6 +83,16 @@ struct LaunchState {
   // this block's shared memory
   std::map<const SharedSite*, void*> shared;
   std::size_t shared_used = 0, dynamic_shared = 0;
+  // the scheduler's stack (the OS thread's), as ASan needs it to switch back to it
+  const void* scheduler_stack = nullptr;
+  std::size_t scheduler_stack_size = 0;
+  void* scheduler_fake_stack = nullptr;
+#ifdef PTT_EMU_ASAN
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<void, FreeDeleter>> asan_shared;  // this block's __shared__ arrays
+#endif
 };
 
 thread_local Options g_options;
@@ -70,6 +100,29 @@ thread_local LaunchState* g_launch = nullptr;
 thread_local std::uint64_t g_launch_count = 0;
 thread_local std::vector<std::unique_ptr<char[]>> g_stacks;  // reused by every launch
 thread_local std::unique_ptr<std::uint32_t[]> g_shared_arena;
+
+// Stack switches announced to ASan (no-ops without it). Before a switch: start(where the fake stack
+// of the frame being left is kept — nullptr when it is left for good —, the stack switched to);
+// after it, on the new stack: finish(what start kept there, where to record the stack come from).
+inline void switch_start([[maybe_unused]] void** fake_stack, [[maybe_unused]] const void* bottom,
+                         [[maybe_unused]] std::size_t size) {
+#ifdef PTT_EMU_ASAN
+  __sanitizer_start_switch_fiber(fake_stack, bottom, size);
+#endif
+}
+inline void switch_finish([[maybe_unused]] void* fake_stack, [[maybe_unused]] const void** bottom_old,
+                          [[maybe_unused]] std::size_t* size_old) {
+#ifdef PTT_EMU_ASAN
+  __sanitizer_finish_switch_fiber(fake_stack, bottom_old, size_old);
+#endif
+}
+
+/// Called on a fiber: switches back to the scheduler; returns when the scheduler resumes it.
+void yield_to_scheduler(struct LaunchState& L, struct Fiber& f) {
+  switch_start(&f.asan_fake_stack, L.scheduler_stack, L.scheduler_stack_size);
+  swapcontext(&f.ctx, &L.scheduler);
+  switch_finish(f.asan_fake_stack, nullptr, nullptr);
+}
 
 const char* collective_name(Collective kind) {
   switch (kind) {
@@ -131,25 +184,32 @@ LaunchState& in_kernel(const char* what) {
   return *g_launch;
 }
 
-/// Called on a fiber: records the error and returns to the scheduler for good.
-[[noreturn]] void fail_on_fiber(LaunchState& L, const std::string& message) {
-  L.error = prefix(L) + message;
+/// Called on a fiber after L.error was set: returns to the scheduler for good. The fiber's frames
+/// are never unwound, so the caller must set L.error in a statement of its own: a temporary string
+/// of this call's own expression would never be destroyed (LeakSanitizer reports it).
+[[noreturn]] void abandon_fiber(LaunchState& L) {
   Fiber& f = L.fibers[L.current];
   f.state = State::Done;
+  switch_start(nullptr, L.scheduler_stack, L.scheduler_stack_size);  // left for good
   swapcontext(&f.ctx, &L.scheduler);
   std::abort();  // never resumed
 }
 
 void fiber_entry() {
   LaunchState& L = *g_launch;
+  switch_finish(nullptr, &L.scheduler_stack, &L.scheduler_stack_size);
   (*L.body)();
   L.fibers[L.current].state = State::Done;
+  switch_start(nullptr, L.scheduler_stack, L.scheduler_stack_size);  // left for good
   // returning switches to uc_link, the scheduler
 }
 
 /// Prepares @p ctx to run fiber_entry on @p stack, then return to @p link. Not inlined: getcontext
 /// "returns twice", which would make every local of the caller suspect (-Wclobbered).
 __attribute__((noinline)) void make_fiber(ucontext_t& ctx, char* stack, ucontext_t* link) {
+#ifdef PTT_EMU_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(stack, kStackBytes);  // frames of a fiber abandoned after an error
+#endif
   getcontext(&ctx);
   ctx.uc_stack.ss_sp = stack;
   ctx.uc_stack.ss_size = kStackBytes;
@@ -345,13 +405,26 @@ void* shared_memory(const SharedSite& site, std::size_t bytes, std::size_t align
   if (auto it = L.shared.find(&site); it != L.shared.end()) return it->second;
   align = std::max<std::size_t>(align, 16);
   const std::size_t offset = (L.shared_used + align - 1) / align * align;
-  if (offset + bytes + L.dynamic_shared > kMaxSharedBytes)
-    fail_on_fiber(L, "__shared__ " + std::string(site.name) + " at " +
-                         where(site.file, static_cast<unsigned>(site.line)) +
-                         " brings the block's shared memory to " +
-                         std::to_string(offset + bytes + L.dynamic_shared) + " bytes: at most " +
-                         std::to_string(kMaxSharedBytes));
+  if (offset + bytes + L.dynamic_shared > kMaxSharedBytes) {
+    L.error = prefix(L) + "__shared__ " + std::string(site.name) + " at " +
+              where(site.file, static_cast<unsigned>(site.line)) + " brings the block's shared memory to " +
+              std::to_string(offset + bytes + L.dynamic_shared) + " bytes: at most " +
+              std::to_string(kMaxSharedBytes);
+    abandon_fiber(L);
+  }
+#ifdef PTT_EMU_ASAN
+  // A block of its own, exactly @p bytes long (rounded up to the alignment, as aligned_alloc needs):
+  // an access past the end is an ASan report. Filled with NaN, as the arena.
+  void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+  if (p == nullptr) {
+    L.error = prefix(L) + "out of host memory for __shared__ " + std::string(site.name);
+    abandon_fiber(L);
+  }
+  L.asan_shared.emplace_back(p);
+  std::fill_n(static_cast<std::uint32_t*>(p), (bytes + align - 1) / align * align / 4, kSharedPoison);
+#else
   void* p = reinterpret_cast<char*>(g_shared_arena.get()) + offset;
+#endif
   L.shared_used = offset + bytes;
   L.shared.emplace(&site, p);
   return p;
@@ -363,7 +436,7 @@ void syncthreads(Site loc) {
   f.state = State::AtBarrier;
   f.file = loc.file;
   f.line = loc.line;
-  swapcontext(&f.ctx, &L.scheduler);
+  yield_to_scheduler(L, f);
 }
 
 std::uint64_t warp_collective(Collective kind, unsigned mask, std::uint64_t value, int arg, int width,
@@ -378,7 +451,7 @@ std::uint64_t warp_collective(Collective kind, unsigned mask, std::uint64_t valu
   f.value = value;
   f.arg = arg;
   f.width = width;
-  swapcontext(&f.ctx, &L.scheduler);
+  yield_to_scheduler(L, f);
   return f.result;
 }
 
@@ -421,6 +494,9 @@ void run_kernel(const char* kernel, dim3 grid, dim3 block, std::size_t dynamic_s
                static_cast<unsigned>(b / (1ull * grid.x * grid.y))};
     blockIdx = L.block;
     L.shared.clear();
+#ifdef PTT_EMU_ASAN
+    L.asan_shared.clear();
+#endif
     L.shared_used = 0;
     fill_shared_poison();
     for (unsigned t = 0; t < threads; ++t) {
@@ -433,7 +509,9 @@ void run_kernel(const char* kernel, dim3 grid, dim3 block, std::size_t dynamic_s
         if (f.state != State::Runnable) continue;
         L.current = t;
         threadIdx = f.idx;
+        switch_start(&L.scheduler_fake_stack, g_stacks[t].get(), kStackBytes);
         swapcontext(&L.scheduler, &f.ctx);
+        switch_finish(L.scheduler_fake_stack, nullptr, nullptr);
         if (!L.error.empty()) throw KernelError(L.error);
       }
       if (resolve_warps(L)) continue;

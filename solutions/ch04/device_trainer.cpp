@@ -182,6 +182,14 @@ void DeviceTrainer::step(int rows) {
     enqueue_step(rows);  // eager: one launch per kernel (the epoch's last, smaller batch too)
     return;
   }
+  if (!warmed_up_) {
+    // The first full step runs eagerly: libraries and lazily loaded kernels initialise on their
+    // first call (cuBLAS picks and loads its kernels, the driver loads each module), which must not
+    // happen inside a capture. The step computes the same as the graph will.
+    warmed_up_ = true;
+    enqueue_step(rows);
+    return;
+  }
   if (!graph_exec_) {
     // Record the step once: nothing runs during capture, the kernels and their arguments are kept.
     PTT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));

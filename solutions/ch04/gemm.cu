@@ -16,14 +16,19 @@
 //   v4 blocked2d   gemm/4_blocked2d.cu: a 128x128 tile of C per block, 8x8 outputs per thread
 //                  held in registers: each shared-memory value loaded into a register feeds 8
 //                  multiply-adds. (--kernel blocked2d)
-//   v5 vectorized  gemm/5_vectorized.cu: v4 with 128-bit (float4) global loads and stores and
-//                  float4 shared-memory reads, and the next tile's loads issued before the current
-//                  tile's math; falls back to scalar accesses at the matrix edges and for
-//                  misaligned rows, so odd shapes (K or N not a multiple of 4, the MLP's 10
-//                  outputs) stay correct. (--kernel vectorized)
-//   v6 cublas      here: cuBLAS SGEMM (FP32), row-major through the column-major identity
+//   v5 vectorized  gemm/5_vectorized.cu: v4 with 128-bit (float4) global loads and stores (v4's
+//                  shared-memory reads are 128-bit already: see the PTX, scripts/ptx_vector_ops.sh),
+//                  and the next tile's loads issued before the current tile's math; falls back
+//                  to scalar accesses at the matrix edges and for misaligned rows, so odd shapes
+//                  (K or N not a multiple of 4, the MLP's 10 outputs) stay correct.
+//                  (--kernel vectorized)
+//   v6 warptiled   gemm/6_warptiled.cu: v5 with k-tiles of 16 double-buffered in shared memory (one
+//                  barrier per k-tile), warp tiling (each lane a 2x2 grid of 4x4 outputs: no bank
+//                  conflicts on the tile reads), padded tile rows, __launch_bounds__(256, 2).
+//                  (--kernel warptiled)
+//   v7 cublas      here: cuBLAS SGEMM (FP32), row-major through the column-major identity
 //                  C^T = B^T A^T. (--kernel cublas)
-//   v7 cublas-tf32 here: cuBLAS on the tensor cores with TF32 inputs (10-bit mantissa): beyond
+//   v8 cublas-tf32 here: cuBLAS on the tensor cores with TF32 inputs (10-bit mantissa): beyond
 //                  FP32, shown for scale, never used for training here. (--kernel cublas-tf32)
 // This file holds cuBLAS, the CPU reference, the kernels' names and the version switch, gemm();
 // each stage's launcher is declared in gemm/stages.hpp.
@@ -43,7 +48,7 @@ namespace ptt::ch04 {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// v6/v7 cuBLAS. cuBLAS is column-major; a row-major [R, C] matrix is the column-major [C, R]
+// v7/v8 cuBLAS. cuBLAS is column-major; a row-major [R, C] matrix is the column-major [C, R]
 // matrix of its transpose. So row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T:
 // pass B first, A second, swap M and N, and keep each operand's own transpose flag.
 
@@ -83,8 +88,8 @@ void gemm_reference(const GemmProblem& p) {
 }
 
 const std::vector<std::string>& gemm_kernel_names() {
-  static const std::vector<std::string> names{"naive",      "coalesced", "smem",       "blocked2d",
-                                              "vectorized", "cublas",    "cublas-tf32"};
+  static const std::vector<std::string> names{"naive",      "coalesced", "smem",   "blocked2d",
+                                              "vectorized", "warptiled", "cublas", "cublas-tf32"};
   return names;
 }
 
@@ -116,6 +121,9 @@ void gemm(GemmKernel k, const GemmProblem& p, cudaStream_t stream, cublasHandle_
       break;
     case GemmKernel::Vectorized:
       launch_gemm_vectorized(p, stream);
+      break;
+    case GemmKernel::Warptiled:
+      launch_gemm_warptiled(p, stream);
       break;
     case GemmKernel::Cublas:
       gemm_cublas(p, stream, cublas, false);

@@ -17,10 +17,10 @@
 namespace ptt::ch04 {
 
 /// The GEMM implementations, in the order of the chapter.
-enum class GemmKernel { Naive, Coalesced, Smem, Blocked2d, Vectorized, Cublas, CublasTf32 };
+enum class GemmKernel { Naive, Coalesced, Smem, Blocked2d, Vectorized, Warptiled, Cublas, CublasTf32 };
 
-/// @brief Every kernel's name: "naive", "coalesced", "smem", "blocked2d", "vectorized", "cublas",
-/// "cublas-tf32".
+/// @brief Every kernel's name: "naive", "coalesced", "smem", "blocked2d", "vectorized", "warptiled",
+/// "cublas", "cublas-tf32".
 const std::vector<std::string>& gemm_kernel_names();
 /// @brief The kernel called @p name. @throws InputError naming @p option and the valid names.
 GemmKernel gemm_kernel_from_name(const std::string& name, const std::string& option);

@@ -201,6 +201,7 @@ PTT_GEMM_STAGE(Coalesced, launch_gemm_coalesced);
 PTT_GEMM_STAGE(Smem, launch_gemm_smem);
 PTT_GEMM_STAGE(Blocked2d, launch_gemm_blocked2d);
 PTT_GEMM_STAGE(Vectorized, launch_gemm_vectorized);
+PTT_GEMM_STAGE(Warptiled, launch_gemm_warptiled);
 #undef PTT_GEMM_STAGE
 
 // --- Planted bugs: small kernels with one classic mistake each; every one must be caught. ----------
@@ -637,3 +638,17 @@ TEST(Emulator, OrdersRunThreadsForwardReverseAndSeededRandom) {
 }
 
 }  // namespace
+
+// Index arithmetic in 64 bits (issue: a product of two ints overflowed past 2^31 elements). The
+// offsets are computed, never dereferenced, so no 8 GB matrix is needed to test them.
+TEST(GemmIndex, OffsetsPast2To31ElementsDoNotOverflow) {
+  const int big = 50000;  // 50000 * 50000 = 2.5e9 > 2^31 - 1
+  ptt::ch04::Operand a{nullptr, big, false};
+  EXPECT_EQ(a.offset(big - 1, big - 1), 2499999999LL);
+  a.trans = true;
+  EXPECT_EQ(a.offset(3, big - 2), static_cast<long long>(big - 2) * big + 3);
+  ptt::ch04::GemmProblem p;
+  p.ldc = big;
+  EXPECT_EQ(p.c_offset(big - 1, 7), static_cast<long long>(big - 1) * big + 7);
+  EXPECT_GT(p.c_offset(big - 1, big - 1), 2147483647LL);
+}

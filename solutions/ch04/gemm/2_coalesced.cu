@@ -15,7 +15,7 @@ __global__ void gemm_coalesced(GemmProblem p) {
   if (row >= p.M || col >= p.N) return;
   float acc = 0.0f;
   for (int k = 0; k < p.K; ++k) acc += p.A.at(row, k) * p.B.at(k, col);
-  p.C[row * p.ldc + col] = acc;
+  p.C[p.c_offset(row, col)] = acc;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// 5_vectorized.cu — GEMM v5: v4 with 128-bit (float4) global loads and stores and float4
-// shared-memory reads, and the next tile's loads issued before the current tile's math; falls
+// 5_vectorized.cu — GEMM v5: v4 with 128-bit (float4) global loads and stores, and the next
+// tile's loads issued before the current tile's math (the float4 shared-memory reads below only
+// spell out what nvcc already does for v4: scripts/ptx_vector_ops.sh counts both); falls
 // back to scalar accesses at the matrix edges and for misaligned rows, so odd shapes (K or N not
 // a multiple of 4, the MLP's 10 outputs) stay correct (--kernel vectorized).
 //

@@ -22,6 +22,7 @@ void launch_gemm_coalesced(const GemmProblem& p, cudaStream_t stream);
 void launch_gemm_blocked2d(const GemmProblem& p, cudaStream_t stream);
 /// @brief v5 (5_vectorized.cu): v4 with float4 accesses and the next tile loaded during the math.
 void launch_gemm_vectorized(const GemmProblem& p, cudaStream_t stream);
+void launch_gemm_warptiled(const GemmProblem& p, cudaStream_t stream);
 
 /// @brief The number of blocks of @p per_block that cover @p n (a grid dimension).
 inline unsigned blocks(int n, int per_block) {

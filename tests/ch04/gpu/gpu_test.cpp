@@ -98,8 +98,8 @@ std::string gemm_case_name(const ::testing::TestParamInfo<GemmCase>& info) {  //
 
 INSTANTIATE_TEST_SUITE_P(
     AllKernels, GemmKernels,
-    ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d", "vectorized", "cublas",
-                                         "cublas-tf32"),
+    ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d", "vectorized", "warptiled",
+                                         "cublas", "cublas-tf32"),
                        ::testing::Values(std::make_tuple(1000, 777, 333), std::make_tuple(37, 53, 29),
                                          std::make_tuple(128, 10, 256), std::make_tuple(10, 784, 128),
                                          std::make_tuple(1, 1, 1), std::make_tuple(256, 256, 256)),
@@ -282,7 +282,7 @@ std::string step_case_name(const ::testing::TestParamInfo<StepCase>& info) {
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, DeviceStep,
                          ::testing::Combine(::testing::Values("naive", "coalesced", "smem", "blocked2d",
-                                                              "vectorized", "cublas"),
+                                                              "vectorized", "warptiled", "cublas"),
                                             ::testing::Bool()),
                          step_case_name);
 
