@@ -105,7 +105,7 @@ class DeviceTrainer {
   cublasHandle_t cublas_ = nullptr;
   cudaGraph_t graph_ = nullptr;
   cudaGraphExec_t graph_exec_ = nullptr;
-  bool warmed_up_ = false;  ///< one full step ran eagerly before the capture
+  bool warmed_up_ = false;   ///< one full step ran eagerly before the capture
   std::size_t samples_ = 0;  // since start_epoch()
 
   DeviceBuffer<float> params_, grads_, state_;  // state: SGD velocity (n) or Adam m, v (2n)
