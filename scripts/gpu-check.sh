@@ -109,12 +109,12 @@ if [[ $part == 1 ]]; then
           "$build/chapters/02_openmp_data_parallel/ch02_openmp" --no-progress --hidden "$net" --threads "$t" \
             --max-steps 100 --batch-size 256 --metrics "$logs/sweep_ch02_${net/,/x}_$t.jsonl" >/dev/null
           echo "| ch02_openmp --threads | $net | $t | $(tail -n 1 "$logs/sweep_ch02_${net/,/x}_$t.jsonl" |
-            grep -oE '"samples_per_s":[0-9.]+' | cut -d: -f2) |"
+            grep -oE '"samples_per_s":[0-9.]+' | cut -d: -f2 | xargs printf '%.0f') |"
           OMP_NUM_THREADS=1 mpiexec -n "$t" "$build/chapters/03_mpi_data_parallel/ch03_mpi" --no-progress \
             --hidden "$net" --batch-size $((256 / t)) --max-steps 100 \
             --metrics "$logs/sweep_ch03_${net/,/x}_$t.jsonl" >/dev/null
           echo "| mpiexec -n N ch03_mpi (global batch 256) | $net | $t | $(tail -n 1 "$logs/sweep_ch03_${net/,/x}_$t.jsonl" |
-            grep -oE '"samples_per_s":[0-9.]+' | cut -d: -f2) |"
+            grep -oE '"samples_per_s":[0-9.]+' | cut -d: -f2 | xargs printf '%.0f') |"
         done
       done
     }
