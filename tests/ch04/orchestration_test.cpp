@@ -7,6 +7,12 @@
 //
 // Error measure: max_i |a_i - b_i| / max_i |b_i| (test_util.hpp). The stand-ins sum in another
 // order than Eigen, so the runs agree to rounding: 1e-5 allowed.
+//
+// The same file also runs on the CUDA emulator with the real kernels (tests/ch04/emulator/). Their
+// summation orders differ from Eigen's more than the stand-ins' do: after two epochs parameters and
+// optimizer state still agree within 1e-5, but the LAST STEP'S GRADIENTS, computed at parameters
+// that already differ by that rounding, differ by 3.1e-5 (max-norm relative). That build sets
+// PTT_LAST_GRADIENT_TOLERANCE to 1e-4 for that one comparison; every other check keeps 1e-5.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -82,7 +88,11 @@ void expect_same_as_chapter01(const Run& run) {
   gpu.download_params(params, state, grads);
   EXPECT_LT(ptt::test::relative_error(params, cpu.params), 1e-5) << "parameters";
   EXPECT_LT(ptt::test::relative_error(state, optimizer->state()), 1e-5) << "optimizer state";
-  EXPECT_LT(ptt::test::relative_error(grads, cpu.grads), 1e-5) << "last step's gradients";
+#ifndef PTT_LAST_GRADIENT_TOLERANCE
+#define PTT_LAST_GRADIENT_TOLERANCE 1e-5
+#endif
+  EXPECT_LT(ptt::test::relative_error(grads, cpu.grads), PTT_LAST_GRADIENT_TOLERANCE)
+      << "last step's gradients";
   const ptt::EpochStats sums = gpu.sums();  // the last epoch's
   EXPECT_EQ(sums.samples, cpu_stats.samples);
   EXPECT_EQ(sums.correct, cpu_stats.correct);
