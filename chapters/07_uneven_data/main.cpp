@@ -1,0 +1,152 @@
+// Chapter 07 — uneven data: skewed shards, local SGD and model averaging.
+//
+// Chapter 03's ranks, but each rank now HOLDS a part of the training set (--split: random,
+// by-class, Dirichlet or stratified). Synchronously (--sync-every 1, the default) every step draws
+// the global batch (--batch-size is GLOBAL here), each rank computes the gradient of the samples of
+// it that it holds, and one allreduce sums them: the split cannot matter. With --sync-every H,
+// epoch, or --sync-once, every rank trains its own replica on its own shard and the replicas are
+// averaged every H steps, weighted n_k / n: now the split matters (solutions/ch07/uneven_step.hpp).
+// Launch:  mpiexec -n 4 ch07_uneven [flags]   (see the chapter README for root/oversubscription)
+#include <Eigen/Core>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ch03/mpi_runtime.hpp"
+#include "ch07/uneven_step.hpp"
+#include "ptt/cli.hpp"
+#include "ptt/error.hpp"
+#include "ptt/train.hpp"
+
+namespace {
+// "--sync-every": a positive integer or "epoch".
+void parse_sync(const std::string& text, bool once, ptt::ch07::SyncOptions& sync) {
+  using ptt::ch07::SyncKind;
+  if (once) {
+    ptt::require_input(text.empty(), "--sync-once: give it or --sync-every, not both");
+    sync = {SyncKind::Once, 0, true};
+    return;
+  }
+  if (text.empty()) return;  // the default: gradients every step
+  if (text == "epoch") {
+    sync = {SyncKind::Epoch, 0, true};
+    return;
+  }
+  long h = 0;
+  std::size_t used = 0;
+  try {
+    h = std::stol(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  ptt::require_input(used == text.size() && used > 0,
+                     "--sync-every: '" + text + "' is not a number of steps or 'epoch'");
+  ptt::require_input(h >= 1, "--sync-every: must be at least 1 (got " + text + ")");
+  sync = {SyncKind::Steps, h, h > 1};
+}
+
+std::string sync_name(const ptt::ch07::SyncOptions& sync) {
+  switch (sync.kind) {
+    case ptt::ch07::SyncKind::Epoch:
+      return "epoch";
+    case ptt::ch07::SyncKind::Once:
+      return "once";
+    case ptt::ch07::SyncKind::Steps:
+      break;
+  }
+  return std::to_string(sync.every);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  ptt::ch03::Mpi mpi(&argc, &argv);  // [ch03] one process per rank
+  return ptt::ch03::run_main_mpi("ch07_uneven", [&] {
+    ptt::TrainConfig cfg;
+    CLI::App app{"Chapter 07: uneven data: skewed shards, local SGD and model averaging (MPI ranks)."};
+    ptt::add_train_options(app, cfg);
+    // [ch07] the new flags
+    using ptt::ch07::SplitKind;
+    const std::map<std::string, SplitKind> splits{{"random", SplitKind::Random},
+                                                  {"by-class", SplitKind::ByClass},
+                                                  {"dirichlet", SplitKind::Dirichlet},
+                                                  {"stratified", SplitKind::Stratified}};
+    ptt::ch07::SplitOptions split;
+    std::string sync_every;
+    bool sync_once = false;
+    ptt::add_choice(app, "--split", split.kind, splits,
+                    "which samples each rank holds: random (IID), by-class, dirichlet (label skew) or "
+                    "stratified (every rank the same class mix)");
+    app.add_option("--alpha", split.alpha, "Dirichlet concentration for --split dirichlet (> 0; small: skewed)")
+        ->capture_default_str();
+    app.add_option("--classes-per-rank", split.classes_per_rank,
+                   "classes each rank holds for --split by-class (K or K+1 each, every class held)")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    app.add_option("--sync-every", sync_every,
+                   "1 (default): allreduce the gradients every step; H > 1 or 'epoch': local SGD, "
+                   "average the replicas every H steps or at each epoch's end");
+    app.add_flag("--sync-once", sync_once, "local SGD: train apart, average once at the end");
+
+    // [ch03] every rank parses; a mistake is reported once, and every rank stops with code 2.
+    ptt::ch03::MpiTeam team("ch07_uneven");
+    ptt::ch07::SyncOptions sync;
+    std::optional<std::string> error;
+    std::optional<int> early;
+    try {
+      early = ptt::parse_command_line(app, cfg, argc, argv);
+      if (!early) {
+        ptt::require_input(split.alpha > 0.0, "--alpha: must be > 0 (got " + std::to_string(split.alpha) + ")");
+        parse_sync(sync_every, sync_once, sync);
+      }
+    } catch (const ptt::InputError& e) {
+      error = e.what();
+    }
+    team.agree(error);
+    if (early) return *early;
+    Eigen::setNbThreads(1);
+
+    const std::string split_name = ptt::name_of(splits, split.kind);
+    ptt::TrainingRun run("ch07_uneven", cfg,
+                         {{"ranks", mpi.size()},
+                          {"split", split_name},
+                          {"alpha", split.alpha},
+                          {"classes_per_rank", split.classes_per_rank},
+                          {"sync", sync_name(sync)}},
+                         &team);
+    const ptt::TrainTest& data = run.data();
+    try {
+      error.reset();
+      ptt::require_input(split.classes_per_rank <= data.classes,
+                         "--classes-per-rank: " + std::to_string(split.classes_per_rank) + " is more than the " +
+                             std::to_string(data.classes) + " classes");
+    } catch (const ptt::InputError& e) {
+      error = e.what();
+    }
+    team.agree(error);
+
+    // [ch07] the split: the same on every rank (seeded), each sample held by one rank.
+    const ptt::ch07::Shards shards = ptt::ch07::make_split(split, data.train.y, data.classes, mpi.size(), cfg.seed);
+    nlohmann::json sizes = nlohmann::json::array();
+    for (const auto& s : shards) sizes.push_back(s.size());
+    if (team.leader()) {
+      for (std::size_t k = 0; k < shards.size(); ++k) {
+        std::vector<std::size_t> per_class(static_cast<std::size_t>(data.classes));
+        for (std::uint32_t i : shards[k]) ++per_class[data.train.y[i]];
+        std::printf("rank %zu holds %6zu samples, per class:", k, shards[k].size());
+        for (std::size_t c : per_class) std::printf(" %5zu", c);
+        std::printf("\n");
+      }
+    }
+    run.report().extra() = {{"ranks", mpi.size()},
+                            {"split", split_name},
+                            {"sync", sync_name(sync)},
+                            {"global_batch", cfg.batch_size},
+                            {"shard_sizes", sizes}};
+    if (split.kind == SplitKind::Dirichlet) run.report().extra()["alpha"] = split.alpha;
+    if (split.kind == SplitKind::ByClass) run.report().extra()["classes_per_rank"] = split.classes_per_rank;
+    ptt::ch07::UnevenStep step(run.model(), data.train, cfg, shards, sync, MPI_COMM_WORLD, &run.report());
+    run.train(step);
+    return 0;
+  });
+}

@@ -1,0 +1,130 @@
+// solutions/ch07/uneven_step.hpp — chapter 07's step for the core's loop: data parallelism over
+// shards that the ranks HOLD (--split), synchronously or by local SGD with model averaging.
+//
+// Synchronous (--sync-every 1, the default): every rank draws the same GLOBAL batch B (the loop's
+// shuffle); rank k computes the mean gradient g_k of the b_k samples of B that it holds, and the
+// ranks sum (b_k / |B|) g_k in one allreduce:
+//
+//     g = sum_k (b_k / |B|) g_k = (1 / |B|) sum_{i in B} grad l_i      — chapter 02's identity.
+//
+// The sum is the same whatever the split; only which rank adds which term changes (so the bits
+// differ, by rounding). Synchronous data parallelism is blind to how the classes are spread.
+//
+// Local SGD (--sync-every H > 1, epoch, or --sync-once): every rank trains its own replica on
+// batches drawn from ITS shard (each epoch, its shard shuffled by (seed, epoch, rank) and cut into
+// as many batches as the loop's epoch has, so every rank sweeps its shard once per epoch), and
+// every H steps the replicas are averaged weighted n_k / n (contracts/ch07/model_average.hpp: the
+// optimizer state is averaged the same way). Between averagings the ranks do not talk, so a
+// skewed shard pulls its replica toward its own classes: that is where the split matters.
+//
+// Bytes: every allreduce hands MPI the buffer of P floats, 4P bytes per rank (what we count; a
+// ring allreduce moves 2 (R - 1) / R of that over each rank's link). Gradient mode pays it every
+// step; local SGD pays (P + state) floats every H steps.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "ch07/splits.hpp"
+#include "ptt/train.hpp"
+
+namespace ptt::ch07 {
+
+/// When the replicas meet.
+enum class SyncKind {
+  Steps,  ///< every `every` steps (every = 1 with gradients: synchronous data parallelism)
+  Epoch,  ///< at the end of each epoch
+  Once,   ///< only at the end of the run (train apart, average once: the text's pool.map)
+};
+
+struct SyncOptions {
+  SyncKind kind = SyncKind::Steps;
+  long every = 1;
+  /// false: allreduce the gradients every step (needs kind Steps, every 1); true: local SGD with
+  /// model averaging (the driver sets it for every H > 1, epoch and once; tests also use H = 1).
+  bool average_models = false;
+};
+
+/// @brief Rank @p rank's shard in the order it visits it in @p epoch: shuffled with
+/// make_rng(seed, Shuffle, kSplitStream + 2^32 + epoch * 2^16 + rank). Batch i of the epoch is
+/// shard_range(order.size(), i, batches) of it.
+std::vector<std::uint32_t> local_epoch_order(std::span<const std::uint32_t> shard, std::uint64_t seed,
+                                             int epoch, int rank);
+
+class UnevenStep final : public StepStrategy {
+ public:
+  /// @param model  the run's model (rank 0's initial weights are broadcast), trained in place.
+  /// @param train  the training set (every rank loads it; each trains on the samples it holds).
+  /// @param cfg    --optimizer, --lr, --momentum, --seed.
+  /// @param shards the split (the same on every rank).
+  /// @param sync   gradients every step, or local SGD and when to average.
+  /// @param comm   the ranks (shards.size() of them).
+  /// @param report where the communication counters go (may be null).
+  UnevenStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const Shards& shards,
+             const SyncOptions& sync, MPI_Comm comm, Reporter* report = nullptr);
+  StateView host_state() override;
+  void push_state(long optimizer_steps) override;
+  /// Local SGD: the weighted average of the replicas -> the host model (for evaluation and
+  /// checkpoints), without changing the replicas; counted as evaluation bytes, not training bytes.
+  void pull_state() override;
+  void start_epoch(const EpochPlan& plan) override;
+  void step(std::span<const std::uint32_t> batch, const StepContext& ctx, EpochStats& stats) override;
+  /// Local SGD reports its statistics at flush() (one small allreduce), not every step.
+  bool stats_each_step() const override { return !sync_.average_models; }
+  void flush(const StepContext& ctx, EpochStats& stats) override;
+  /// Local SGD: the last averaging if the run did not end on one; then the replicas must agree.
+  void finish(Reporter& report) override;
+
+  /// This rank's replica (local SGD: trained apart between averagings).
+  std::span<const float> local_params() const { return replica(); }
+  long syncs() const { return syncs_; }
+  /// Bytes handed to the training allreduces per rank so far (gradients, or parameters + state).
+  std::uint64_t sync_bytes() const { return sync_bytes_; }
+
+ private:
+  std::span<float> replica() { return sync_.average_models ? std::span<float>(local_) : model_.params; }
+  std::span<const float> replica() const {
+    return sync_.average_models ? std::span<const float>(local_) : model_.params;
+  }
+  void gradient_step(std::span<const std::uint32_t> batch, const StepContext& ctx, EpochStats& stats);
+  void local_step(const StepContext& ctx);
+  void synchronize(const StepContext& ctx);
+  void agree_finite(long step, int epoch, const DivergenceGuard& guard);
+  void publish();
+
+  Mlp& model_;
+  const Dataset& train_;
+  std::unique_ptr<Optimizer> optimizer_;
+  SyncOptions sync_;
+  MPI_Comm comm_;
+  Reporter* report_;
+  int rank_ = 0, world_ = 1;
+  std::uint64_t seed_;
+  bool average_state_;  // SGD without momentum has no state worth averaging
+  std::vector<int> owner_;
+  std::vector<std::uint32_t> shard_;
+  double weight_ = 1.0;  // n_k / n
+  // local SGD
+  std::vector<float> local_, host_state_;
+  std::vector<std::uint32_t> order_;
+  std::size_t batch_index_ = 0, num_batches_ = 1;
+  long since_sync_ = 0;
+  bool in_sync_ = true;
+  long diverged_at_ = 0;  // the first step whose local loss or gradient was not finite (0: none)
+  double pending_loss_ = 0.0;
+  std::size_t pending_correct_ = 0, pending_samples_ = 0;
+  // counters
+  long syncs_ = 0;
+  std::uint64_t sync_bytes_ = 0, eval_bytes_ = 0;
+  // scratch
+  std::vector<std::uint32_t> mine_;
+  Workspace ws_;
+  Matrix x_;
+  std::vector<std::uint8_t> y_;
+};
+
+}  // namespace ptt::ch07
