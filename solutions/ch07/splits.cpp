@@ -51,7 +51,8 @@ Shards random_split(std::size_t samples, int ranks, std::uint64_t seed) {
 
 Shards by_class_split(std::span<const std::uint8_t> labels, int classes, int ranks, int classes_per_rank,
                       std::uint64_t seed) {
-  PTT_CHECK(classes_per_rank >= 1 && classes_per_rank <= classes, "by_class_split: K must be in [1, classes]");
+  PTT_CHECK(classes_per_rank >= 1 && classes_per_rank <= classes,
+            "by_class_split: K must be in [1, classes]");
   auto by_class = indices_by_class(labels, classes);
   std::vector<int> perm(static_cast<std::size_t>(classes));
   std::iota(perm.begin(), perm.end(), 0);
@@ -145,7 +146,8 @@ std::vector<int> owners(const Shards& shards, std::size_t samples) {
       owner[i] = static_cast<int>(k);
     }
   for (std::size_t i = 0; i < samples; ++i)
-    if (owner[i] == -1) throw std::runtime_error("split: sample " + std::to_string(i) + " is held by no rank");
+    if (owner[i] == -1)
+      throw std::runtime_error("split: sample " + std::to_string(i) + " is held by no rank");
   return owner;
 }
 

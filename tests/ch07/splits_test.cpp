@@ -1,12 +1,13 @@
 // Chapter 07: the splits hold every sample exactly once, reproducibly by seed, and give the class
 // mixes they promise (stratified: per class within one; by-class: every class held, K or K+1 per
 // rank; Dirichlet: skewed for small alpha).
+#include "ch07/splits.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
-#include "ch07/splits.hpp"
 #include "ch07/stratified_split.hpp"
 #include "ptt/data.hpp"
 
@@ -135,7 +136,8 @@ TEST(ByClassSplit, EveryClassHeldAndKOrKPlusOnePerRank) {
   }
   // 5 ranks, 2 classes each: exactly 2 classes per rank, each class on exactly one rank.
   const auto counts = class_counts(by_class_split(y, kClasses, 5, 2, 2), y);
-  for (const auto& rank : counts) EXPECT_EQ(std::count_if(rank.begin(), rank.end(), [](auto n) { return n > 0; }), 2);
+  for (const auto& rank : counts)
+    EXPECT_EQ(std::count_if(rank.begin(), rank.end(), [](auto n) { return n > 0; }), 2);
 }
 
 TEST(DirichletSplit, SmallAlphaIsSkewedLargeAlphaIsNot) {
