@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "ch03/mpi_runtime.hpp"
@@ -46,6 +47,12 @@ void parse_sync(const std::string& text, bool once, ptt::ch07::SyncOptions& sync
   sync = {SyncKind::Steps, h, h > 1};
 }
 
+std::string number_text(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
 std::string sync_name(const ptt::ch07::SyncOptions& sync) {
   switch (sync.kind) {
     case ptt::ch07::SyncKind::Epoch:
@@ -77,7 +84,8 @@ int main(int argc, char** argv) {
     ptt::add_choice(app, "--split", split.kind, splits,
                     "which samples each rank holds: random (IID), by-class, dirichlet (label skew) or "
                     "stratified (every rank the same class mix)");
-    app.add_option("--alpha", split.alpha, "Dirichlet concentration for --split dirichlet (> 0; small: skewed)")
+    app.add_option("--alpha", split.alpha,
+                   "Dirichlet concentration for --split dirichlet (> 0; small: skewed)")
         ->capture_default_str();
     app.add_option("--classes-per-rank", split.classes_per_rank,
                    "classes each rank holds for --split by-class (K or K+1 each, every class held)")
@@ -87,6 +95,21 @@ int main(int argc, char** argv) {
                    "1 (default): allreduce the gradients every step; H > 1 or 'epoch': local SGD, "
                    "average the replicas every H steps or at each epoch's end");
     app.add_flag("--sync-once", sync_once, "local SGD: train apart, average once at the end");
+    // [ch07] stragglers and speed-proportional parts of the batch
+    ptt::ch07::BalanceOptions balance;
+    const std::map<std::string, bool> balances{{"none", false}, {"speed", true}};
+    app.add_option("--slow-rank", balance.slow_rank, "make this rank a straggler (-1: none)")
+        ->capture_default_str();
+    app.add_option("--slowdown", balance.slowdown,
+                   "the slow rank's compute takes F times as long (it sleeps F - 1 times its compute time)")
+        ->capture_default_str();
+    ptt::add_choice(app, "--balance", balance.by_speed, balances,
+                    "none: parts by who holds what; speed: each batch cut in proportion to the ranks' "
+                    "measured speeds (every rank reads every sample; with --split random, --sync-every 1)");
+    app.add_option("--rebalance-every", balance.every,
+                   "re-measure the speeds every N steps for --balance speed")
+        ->check(CLI::Range(1L, 1L << 30))
+        ->capture_default_str();
 
     // [ch03] every rank parses; a mistake is reported once, and every rank stops with code 2.
     ptt::ch03::MpiTeam team("ch07_uneven");
@@ -96,8 +119,17 @@ int main(int argc, char** argv) {
     try {
       early = ptt::parse_command_line(app, cfg, argc, argv);
       if (!early) {
-        ptt::require_input(split.alpha > 0.0, "--alpha: must be > 0 (got " + std::to_string(split.alpha) + ")");
+        ptt::require_input(split.alpha > 0.0, "--alpha: must be > 0 (got " + number_text(split.alpha) + ")");
         parse_sync(sync_every, sync_once, sync);
+        ptt::require_input(balance.slow_rank >= -1 && balance.slow_rank < mpi.size(),
+                           "--slow-rank: rank " + std::to_string(balance.slow_rank) + " is outside the " +
+                               std::to_string(mpi.size()) + " ranks (0.." + std::to_string(mpi.size() - 1) +
+                               ", or -1 for none)");
+        ptt::require_input(balance.slowdown >= 1.0,
+                           "--slowdown: must be at least 1 (got " + number_text(balance.slowdown) + ")");
+        ptt::require_input(
+            !balance.by_speed || (!sync.average_models && split.kind == SplitKind::Random),
+            "--balance speed: needs --split random and --sync-every 1 (every rank reads every sample)");
       }
     } catch (const ptt::InputError& e) {
       error = e.what();
@@ -118,15 +150,16 @@ int main(int argc, char** argv) {
     try {
       error.reset();
       ptt::require_input(split.classes_per_rank <= data.classes,
-                         "--classes-per-rank: " + std::to_string(split.classes_per_rank) + " is more than the " +
-                             std::to_string(data.classes) + " classes");
+                         "--classes-per-rank: " + std::to_string(split.classes_per_rank) +
+                             " is more than the " + std::to_string(data.classes) + " classes");
     } catch (const ptt::InputError& e) {
       error = e.what();
     }
     team.agree(error);
 
     // [ch07] the split: the same on every rank (seeded), each sample held by one rank.
-    const ptt::ch07::Shards shards = ptt::ch07::make_split(split, data.train.y, data.classes, mpi.size(), cfg.seed);
+    const ptt::ch07::Shards shards =
+        ptt::ch07::make_split(split, data.train.y, data.classes, mpi.size(), cfg.seed);
     nlohmann::json sizes = nlohmann::json::array();
     for (const auto& s : shards) sizes.push_back(s.size());
     if (team.leader()) {
@@ -145,7 +178,13 @@ int main(int argc, char** argv) {
                             {"shard_sizes", sizes}};
     if (split.kind == SplitKind::Dirichlet) run.report().extra()["alpha"] = split.alpha;
     if (split.kind == SplitKind::ByClass) run.report().extra()["classes_per_rank"] = split.classes_per_rank;
-    ptt::ch07::UnevenStep step(run.model(), data.train, cfg, shards, sync, MPI_COMM_WORLD, &run.report());
+    if (balance.slow_rank >= 0) {
+      run.report().extra()["slow_rank"] = balance.slow_rank;
+      run.report().extra()["slowdown"] = balance.slowdown;
+    }
+    if (balance.by_speed) run.report().extra()["balance"] = "speed";
+    ptt::ch07::UnevenStep step(run.model(), data.train, cfg, shards, sync, MPI_COMM_WORLD, &run.report(),
+                               balance);
     run.train(step);
     return 0;
   });

@@ -2,10 +2,12 @@
 #include "ch07/uneven_step.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "ch03/distributed.hpp"
 #include "ch03/mpi_runtime.hpp"
@@ -19,15 +21,42 @@ namespace ptt::ch07 {
 std::vector<std::uint32_t> local_epoch_order(std::span<const std::uint32_t> shard, std::uint64_t seed,
                                              int epoch, int rank) {
   std::vector<std::uint32_t> order(shard.begin(), shard.end());
-  const std::uint64_t stream = kSplitStream + (std::uint64_t{1} << 32) + (static_cast<std::uint64_t>(epoch) << 16) +
-                               static_cast<std::uint64_t>(rank);
+  const std::uint64_t stream = kSplitStream + (std::uint64_t{1} << 32) +
+                               (static_cast<std::uint64_t>(epoch) << 16) + static_cast<std::uint64_t>(rank);
   auto rng = make_rng(seed, RngPurpose::Shuffle, stream);
   std::shuffle(order.begin(), order.end(), rng);
   return order;
 }
 
+std::vector<std::size_t> proportional_counts(std::size_t n, std::span<const double> weights) {
+  double total = 0.0;
+  for (double w : weights) {
+    PTT_CHECK(w >= 0.0 && std::isfinite(w), "proportional_counts: weights must be finite and >= 0");
+    total += w;
+  }
+  PTT_CHECK(total > 0.0, "proportional_counts: the weights must not all be zero");
+  std::vector<std::size_t> counts(weights.size());
+  std::vector<double> remainder(weights.size());
+  std::size_t given = 0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double exact = static_cast<double>(n) * weights[k] / total;
+    counts[k] = std::min(n - given, static_cast<std::size_t>(exact));
+    remainder[k] = exact - static_cast<double>(counts[k]);
+    given += counts[k];
+  }
+  // The n - given samples left: one each to the largest remainders (stable: lower rank first).
+  std::vector<std::size_t> order(weights.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+  for (std::size_t j = 0; given < n; j = (j + 1) % order.size())
+    if (weights[order[j]] > 0.0) ++counts[order[j]], ++given;
+  return counts;
+}
+
 UnevenStep::UnevenStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const Shards& shards,
-                       const SyncOptions& sync, MPI_Comm comm, Reporter* report)
+                       const SyncOptions& sync, MPI_Comm comm, Reporter* report,
+                       const BalanceOptions& balance)
     : model_(model),
       train_(train),
       optimizer_(make_optimizer(cfg.optimizer, model.params.size(), cfg.lr, cfg.momentum)),
@@ -35,7 +64,8 @@ UnevenStep::UnevenStep(Mlp& model, const Dataset& train, const TrainConfig& cfg,
       comm_(comm),
       report_(report),
       seed_(cfg.seed),
-      average_state_(!(cfg.optimizer == "sgd" && cfg.momentum == 0.0)) {
+      average_state_(!(cfg.optimizer == "sgd" && cfg.momentum == 0.0)),
+      balance_(balance) {
   PTT_MPI_CHECK(MPI_Comm_rank(comm, &rank_));
   PTT_MPI_CHECK(MPI_Comm_size(comm, &world_));
   PTT_CHECK(static_cast<int>(shards.size()) == world_, "the split must have one shard per rank");
@@ -44,6 +74,12 @@ UnevenStep::UnevenStep(Mlp& model, const Dataset& train, const TrainConfig& cfg,
   owner_ = owners(shards, static_cast<std::size_t>(train.size()));
   shard_ = shards[static_cast<std::size_t>(rank_)];
   weight_ = static_cast<double>(shard_.size()) / static_cast<double>(train.size());
+  PTT_CHECK(!(sync.average_models && (balance.by_speed || !balance.shares.empty())),
+            "speed-proportional parts are for the synchronous gradient mode");
+  PTT_CHECK(balance.shares.empty() || static_cast<int>(balance.shares.size()) == world_,
+            "one share per rank");
+  speeds_ =
+      balance.shares.empty() ? std::vector<double>(static_cast<std::size_t>(world_), 1.0) : balance.shares;
   if (sync_.average_models) {
     local_.assign(model.params.begin(), model.params.end());
     host_state_.assign(optimizer_->state().begin(), optimizer_->state().end());
@@ -83,6 +119,7 @@ void UnevenStep::publish() {
   report_->extra()["syncs"] = syncs_;
   report_->extra()["sync_bytes_per_rank"] = sync_bytes_;
   report_->extra()["eval_bytes_per_rank"] = eval_bytes_;
+  if (!counts_.empty()) report_->extra()["last_parts"] = counts_;
 }
 
 void UnevenStep::start_epoch(const EpochPlan& plan) {
@@ -102,25 +139,30 @@ void UnevenStep::step(std::span<const std::uint32_t> batch, const StepContext& c
 //! [gradient_step]
 void UnevenStep::gradient_step(std::span<const std::uint32_t> batch, const StepContext& ctx,
                                EpochStats& stats) {
-  // [ch07] route the global batch: this rank computes only the samples it holds (b_k of |B|).
   {
     auto t = ctx.phases.scope(Phase::Data);
-    mine_.clear();
-    for (std::uint32_t i : batch)
-      if (owner_[i] == rank_) mine_.push_back(i);
+    select_samples(batch, ctx.step);
     gather(train_, mine_, x_, y_);
   }
   const float weight = static_cast<float>(mine_.size()) / static_cast<float>(batch.size());
   float local_loss = 0.0f;
   std::size_t local_correct = 0;
   if (!mine_.empty()) {
+    Stopwatch compute;
     {
       auto t = ctx.phases.scope(Phase::Forward);
       mlp_forward(model_.layout, model_.params, x_, ws_);
     }
-    auto t = ctx.phases.scope(Phase::Backward);
-    local_loss = mlp_backward(model_.layout, model_.params, y_, ws_, model_.grads);
-    local_correct = count_correct(ws_.logits(), y_);
+    {
+      auto t = ctx.phases.scope(Phase::Backward);
+      local_loss = mlp_backward(model_.layout, model_.params, y_, ws_, model_.grads);
+      local_correct = count_correct(ws_.logits(), y_);
+      if (rank_ == balance_.slow_rank && balance_.slowdown > 1.0)  // [ch07] a straggler: F times the compute
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>((balance_.slowdown - 1.0) * compute.seconds()));
+    }
+    window_seconds_ += compute.seconds();
+    window_samples_ += mine_.size();
   } else {
     std::fill(model_.grads.begin(), model_.grads.end(), 0.0f);  // an empty part adds zeros
   }
@@ -144,6 +186,36 @@ void UnevenStep::gradient_step(std::span<const std::uint32_t> batch, const StepC
   stats.add(local_loss, local_correct, batch.size());
 }
 //! [gradient_step]
+
+void UnevenStep::select_samples(std::span<const std::uint32_t> batch, long step) {
+  mine_.clear();
+  if (!balance_.by_speed && balance_.shares.empty()) {
+    // [ch07] route the global batch: this rank computes only the samples it holds (b_k of |B|).
+    for (std::uint32_t i : batch)
+      if (owner_[i] == rank_) mine_.push_back(i);
+    return;
+  }
+  // [ch07] speed-proportional parts: contiguous pieces of the batch, sizes from the ranks' speeds.
+  if (balance_.by_speed && balance_.shares.empty() && step > 1 && (step - 1) % balance_.every == 0)
+    rebalance();
+  counts_ = proportional_counts(batch.size(), speeds_);
+  std::size_t begin = 0;
+  for (int k = 0; k < rank_; ++k) begin += counts_[static_cast<std::size_t>(k)];
+  const std::size_t n = counts_[static_cast<std::size_t>(rank_)];
+  mine_.assign(batch.begin() + static_cast<std::ptrdiff_t>(begin),
+               batch.begin() + static_cast<std::ptrdiff_t>(begin + n));
+}
+
+void UnevenStep::rebalance() {
+  // This rank's samples per second of compute over the window (its old speed if it computed
+  // nothing), gathered from every rank: all ranks then cut the batch the same way.
+  const double mine = window_samples_ > 0 && window_seconds_ > 0.0
+                          ? static_cast<double>(window_samples_) / window_seconds_
+                          : speeds_[static_cast<std::size_t>(rank_)];
+  PTT_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_DOUBLE, speeds_.data(), 1, MPI_DOUBLE, comm_));
+  window_seconds_ = 0.0;
+  window_samples_ = 0;
+}
 
 //! [local_step]
 void UnevenStep::local_step(const StepContext& ctx) {
@@ -191,8 +263,9 @@ void UnevenStep::agree_finite(long step, int epoch, const DivergenceGuard& guard
   long first = diverged_at_ != 0 ? diverged_at_ : LONG_MAX;
   PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_LONG, MPI_MIN, comm_));
   if (first != LONG_MAX)
-    guard.fail("a rank's local loss or gradient is not finite (local SGD; at step " + std::to_string(first) + ")",
-               step, epoch);
+    guard.fail(
+        "a rank's local loss or gradient is not finite (local SGD; at step " + std::to_string(first) + ")",
+        step, epoch);
 }
 
 void UnevenStep::synchronize(const StepContext& ctx) {
@@ -212,7 +285,8 @@ void UnevenStep::flush(const StepContext& ctx, EpochStats& stats) {
   double s[3] = {pending_loss_, static_cast<double>(pending_correct_), static_cast<double>(pending_samples_)};
   PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, s, 3, MPI_DOUBLE, MPI_SUM, comm_));
   if (s[2] > 0)
-    stats.add(static_cast<float>(s[0] / s[2]), static_cast<std::size_t>(s[1]), static_cast<std::size_t>(s[2]));
+    stats.add(static_cast<float>(s[0] / s[2]), static_cast<std::size_t>(s[1]),
+              static_cast<std::size_t>(s[2]));
   pending_loss_ = 0.0;
   pending_correct_ = pending_samples_ = 0;
 }

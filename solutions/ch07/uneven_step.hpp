@@ -49,6 +49,27 @@ struct SyncOptions {
   bool average_models = false;
 };
 
+/// Stragglers and speed-proportional shares (synchronous gradient mode).
+///
+/// A slow rank (--slow-rank R --slowdown F) sleeps (F - 1) times its measured compute time after
+/// each forward + backward: its compute is F times slower, honestly in proportion to its work.
+/// Synchronous steps wait for the slowest rank. With --balance speed, each global batch is cut
+/// into contiguous parts whose sizes are proportional to the ranks' measured speeds (samples per
+/// second of compute, re-measured every `every` steps): chapter 02's weighting b_k / |B| keeps the
+/// gradient exact for any cut, a part of size zero included. Every rank must then be able to read
+/// every sample (as in chapter 03), so the cut ignores who holds what.
+struct BalanceOptions {
+  int slow_rank = -1;          ///< --slow-rank R (-1: none)
+  double slowdown = 1.0;       ///< --slowdown F >= 1
+  bool by_speed = false;       ///< --balance speed
+  long every = 20;             ///< --rebalance-every N steps
+  std::vector<double> shares;  ///< fixed shares instead of measured speeds (tests); empty: measure
+};
+
+/// @brief Counts c_k that sum to @p n, proportional to @p weights (largest remainder; ties go to
+/// the lower rank). Weights must be >= 0 with a positive sum.
+std::vector<std::size_t> proportional_counts(std::size_t n, std::span<const double> weights);
+
 /// @brief Rank @p rank's shard in the order it visits it in @p epoch: shuffled with
 /// make_rng(seed, Shuffle, kSplitStream + 2^32 + epoch * 2^16 + rank). Batch i of the epoch is
 /// shard_range(order.size(), i, batches) of it.
@@ -64,8 +85,10 @@ class UnevenStep final : public StepStrategy {
   /// @param sync   gradients every step, or local SGD and when to average.
   /// @param comm   the ranks (shards.size() of them).
   /// @param report where the communication counters go (may be null).
+  /// @param balance a slow rank, and speed-proportional parts of the batch (gradient mode only).
   UnevenStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const Shards& shards,
-             const SyncOptions& sync, MPI_Comm comm, Reporter* report = nullptr);
+             const SyncOptions& sync, MPI_Comm comm, Reporter* report = nullptr,
+             const BalanceOptions& balance = {});
   StateView host_state() override;
   void push_state(long optimizer_steps) override;
   /// Local SGD: the weighted average of the replicas -> the host model (for evaluation and
@@ -84,6 +107,8 @@ class UnevenStep final : public StepStrategy {
   long syncs() const { return syncs_; }
   /// Bytes handed to the training allreduces per rank so far (gradients, or parameters + state).
   std::uint64_t sync_bytes() const { return sync_bytes_; }
+  /// The sizes of the last global batch's parts (gradient mode).
+  const std::vector<std::size_t>& last_counts() const { return counts_; }
 
  private:
   std::span<float> replica() { return sync_.average_models ? std::span<float>(local_) : model_.params; }
@@ -95,6 +120,8 @@ class UnevenStep final : public StepStrategy {
   void synchronize(const StepContext& ctx);
   void agree_finite(long step, int epoch, const DivergenceGuard& guard);
   void publish();
+  void select_samples(std::span<const std::uint32_t> batch, long step);
+  void rebalance();
 
   Mlp& model_;
   const Dataset& train_;
@@ -120,6 +147,12 @@ class UnevenStep final : public StepStrategy {
   // counters
   long syncs_ = 0;
   std::uint64_t sync_bytes_ = 0, eval_bytes_ = 0;
+  // stragglers and speed-proportional parts
+  BalanceOptions balance_;
+  std::vector<double> speeds_;  // the ranks' last measured samples per second (or the fixed shares)
+  std::vector<std::size_t> counts_;
+  double window_seconds_ = 0.0;
+  std::size_t window_samples_ = 0;
   // scratch
   std::vector<std::uint32_t> mine_;
   Workspace ws_;

@@ -21,10 +21,17 @@ check --sync-every --sync-every 4x
 check --sync-once --sync-once --sync-every 4
 check --classes-per-rank --classes-per-rank 0
 check --classes-per-rank --classes-per-rank 11
+check --slow-rank --slow-rank 1
+check --slow-rank --slow-rank -2
+check --slowdown --slowdown 0.5
+check --balance --balance fastest
+check --balance --balance speed --split by-class
+check --balance --balance speed --sync-every 4
+check --rebalance-every --rebalance-every 0
 
 if [[ -n $mpiexec ]]; then
   # Under mpiexec: the job fails, and the error line appears once, not once per rank.
-  for flags in "--alpha 0" "--sync-every 0" "--classes-per-rank 11"; do
+  for flags in "--alpha 0" "--sync-every 0" "--classes-per-rank 11" "--slow-rank 3"; do
     # shellcheck disable=SC2086
     timeout 60 "$mpiexec" -n 3 "$exe" --no-progress --data-dir "$work/data" $flags >/dev/null 2>"$work/err" </dev/null
     code=$?
@@ -32,11 +39,14 @@ if [[ -n $mpiexec ]]; then
     if [[ $code -ne 0 && $code -ne 124 && $lines -eq 1 ]]; then echo "ok   mpiexec -n 3 $flags: $(grep ch07_uneven "$work/err")"
     else echo "FAIL mpiexec -n 3 $flags: exit $code, $lines error lines:"; cat "$work/err"; failures=$((failures + 1)); fi
   done
-  # A clean run: 3 ranks, by-class shards, averaging at each epoch's end and once at the end.
-  for sync in "--sync-every epoch" "--sync-once" "--sync-every 3"; do
+  # Clean runs on 3 ranks: by-class shards with averaging at each epoch's end, once at the end,
+  # every 3 steps; and a slow rank with speed-proportional parts.
+  bc="--split by-class --classes-per-rank 1"
+  for sync in "$bc --sync-every epoch" "$bc --sync-once" "$bc --sync-every 3" \
+              "--split random --balance speed --rebalance-every 2 --slow-rank 1 --slowdown 2"; do
     # shellcheck disable=SC2086
     timeout 60 "$mpiexec" -n 3 "$exe" --no-progress --data-dir "$work/data" --epochs 2 --batch-size 8 \
-      --split by-class --classes-per-rank 1 $sync --metrics "$work/m.jsonl" >"$work/out" 2>"$work/err" </dev/null
+      $sync --metrics "$work/m.jsonl" >"$work/out" 2>"$work/err" </dev/null
     code=$?
     if [[ $code -eq 0 ]] && grep -q '"final":true' "$work/m.jsonl" && grep -q '"sync_bytes_per_rank"' "$work/m.jsonl"; then
       echo "ok   mpiexec -n 3 $sync: $(grep '^final' "$work/out")"

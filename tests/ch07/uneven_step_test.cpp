@@ -4,15 +4,17 @@
 //   - Local SGD with H = 1 (plain SGD, and with momentum) equals chapter 03 on the batches the
 //     ranks drew; after H local steps the averaging gives the n_k / n-weighted mean of the
 //     replicas trained independently; average_models() itself weighs by n_k / n, state included.
+#include "ch07/uneven_step.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <cmath>
 #include <numeric>
 
 #include "ch03/distributed.hpp"
 #include "ch03/mpi_runtime.hpp"
 #include "ch07/model_average.hpp"
-#include "ch07/uneven_step.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
@@ -44,8 +46,8 @@ TrainConfig config(double momentum, std::uint64_t seed = 11) {
 }
 
 // Drives a strategy as the core's loop does (constant learning rate), for `steps` steps.
-void drive(StepStrategy& step, const Mlp& model, std::size_t samples, std::size_t batch, const TrainConfig& cfg,
-           long steps) {
+void drive(StepStrategy& step, const Mlp& model, std::size_t samples, std::size_t batch,
+           const TrainConfig& cfg, long steps) {
   Checkpointer checkpoints(cfg, nlohmann::json::object(), rank() == 0);
   const DivergenceGuard guard(model.layout, checkpoints);
   PhaseTimer phases;
@@ -190,7 +192,8 @@ TEST(LocalSgd, SyncEveryStepEqualsChapter03) {
         const Range mine = shard_range(order.size(), b, batches);
         ASSERT_EQ(mine.size(), 8u);
         std::vector<std::uint32_t> batch(global);
-        MPI_Allgather(order.data() + mine.begin, 8, MPI_UINT32_T, batch.data(), 8, MPI_UINT32_T, MPI_COMM_WORLD);
+        MPI_Allgather(order.data() + mine.begin, 8, MPI_UINT32_T, batch.data(), 8, MPI_UINT32_T,
+                      MPI_COMM_WORLD);
         ddp.step(params, grads, data, batch, &sgd, nullptr);
       }
     }
@@ -242,7 +245,8 @@ TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
   }
   // The weighted mean, computed here in double from every rank's parameters.
   std::vector<float> all(mine.size() * std::size_t(p));
-  MPI_Allgather(mine.data(), int(mine.size()), MPI_FLOAT, all.data(), int(mine.size()), MPI_FLOAT, MPI_COMM_WORLD);
+  MPI_Allgather(mine.data(), int(mine.size()), MPI_FLOAT, all.data(), int(mine.size()), MPI_FLOAT,
+                MPI_COMM_WORLD);
   std::vector<float> want(mine.size());
   for (std::size_t i = 0; i < mine.size(); ++i) {
     double sum = 0.0;
@@ -255,6 +259,75 @@ TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
   const std::size_t state_floats = mine.size();  // SGD with momentum: the velocity travels too
   EXPECT_EQ(step2.sync_bytes(), (mine.size() + state_floats) * sizeof(float));
   EXPECT_NO_THROW(ch03::check_replicas(step2.local_params(), MPI_COMM_WORLD));
+}
+
+TEST(ProportionalCounts, SumToTheBatchAndFollowTheWeights) {
+  const std::vector<double> w{1.0, 0.0, 2.0, 1.0};
+  const auto c = proportional_counts(128, w);
+  EXPECT_EQ(c, (std::vector<std::size_t>{32, 0, 64, 32}));
+  for (std::size_t n :
+       {std::size_t(0), std::size_t(1), std::size_t(3), std::size_t(127), std::size_t(1000)}) {
+    const std::vector<double> v{0.3, 0.0, 1.7, 1e-9};
+    const auto got = proportional_counts(n, v);
+    EXPECT_EQ(std::accumulate(got.begin(), got.end(), std::size_t(0)), n) << n;
+    EXPECT_EQ(got[1], 0u) << "a zero weight gets nothing";
+    for (std::size_t k = 0; k < v.size(); ++k)
+      EXPECT_LE(std::abs(double(got[k]) - double(n) * v[k] / 2.000000001), 1.0) << "n " << n << " rank " << k;
+  }
+  EXPECT_THROW(proportional_counts(5, std::vector<double>{0.0, 0.0}), std::exception);
+}
+
+// Any cut of the global batch, a rank with zero samples included, gives chapter 01's weights.
+TEST(SpeedShares, ExactForAnyShareVectorIncludingAnEmptyRank) {
+  const int p = world();
+  const Dataset data = make_synthetic(203, 24, 5, 2);
+  const std::vector<int> sizes{24, 20, 12, 5};
+  const TrainConfig cfg = config(0.9);
+  const long steps = 20;
+  const std::vector<float> ref = serial(data, sizes, 16, cfg, steps);
+  std::vector<std::vector<double>> cases{std::vector<double>(std::size_t(p), 1.0)};
+  std::vector<double> skewed(static_cast<std::size_t>(p));
+  for (int k = 0; k < p; ++k) skewed[std::size_t(k)] = double(k);  // rank 0: nothing
+  if (p > 1) cases.push_back(skewed);
+  std::vector<double> last_only(std::size_t(p), 0.0);
+  last_only.back() = 1.0;  // one rank computes the whole batch
+  cases.push_back(last_only);
+  for (const auto& shares : cases) {
+    Mlp model(sizes);
+    he_init(model.layout, model.params, 3);
+    BalanceOptions balance;
+    balance.shares = shares;
+    UnevenStep step(model, data, cfg, random_split(203, p, 4), SyncOptions{}, MPI_COMM_WORLD, nullptr,
+                    balance);
+    drive(step, model, 203, 16, cfg, steps);
+    EXPECT_LT(relative_error(model.params, ref), 1e-5) << "shares[0] " << shares[0];
+    const auto& counts = step.last_counts();
+    ASSERT_EQ(counts.size(), std::size_t(p));
+    if (shares[0] == 0.0) {
+      EXPECT_EQ(counts[0], 0u);
+    }
+  }
+}
+
+TEST(SpeedShares, MeasuredSpeedsWithASlowRankStayExact) {
+  // Whatever the measured speeds (they depend on timing), the cut is exact: rank 0 is slowed 3x
+  // and the parts are re-measured every 4 steps.
+  const int p = world();
+  const Dataset data = make_synthetic(203, 24, 5, 2);
+  const std::vector<int> sizes{24, 20, 12, 5};
+  const TrainConfig cfg = config(0.9);
+  const long steps = 20;
+  Mlp model(sizes);
+  he_init(model.layout, model.params, 3);
+  BalanceOptions balance;
+  balance.by_speed = true;
+  balance.every = 4;
+  balance.slow_rank = 0;
+  balance.slowdown = 3.0;
+  UnevenStep step(model, data, cfg, random_split(203, p, 4), SyncOptions{}, MPI_COMM_WORLD, nullptr, balance);
+  drive(step, model, 203, 16, cfg, steps);
+  EXPECT_LT(relative_error(model.params, serial(data, sizes, 16, cfg, steps)), 1e-5);
+  EXPECT_NO_THROW(ch03::check_replicas(model.params, MPI_COMM_WORLD));
 }
 
 }  // namespace
