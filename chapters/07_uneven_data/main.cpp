@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "ch03/mpi_runtime.hpp"
 #include "ch07/uneven_step.hpp"
@@ -106,6 +107,18 @@ int main(int argc, char** argv) {
     ptt::add_choice(app, "--balance", balance.by_speed, balances,
                     "none: parts by who holds what; speed: each batch cut in proportion to the ranks' "
                     "measured speeds (every rank reads every sample; with --split random, --sync-every 1)");
+    // [ch07] a globally imbalanced training set, and its fixes
+    std::string imbalance_text;
+    ptt::ch07::ClassBalance class_balance = ptt::ch07::ClassBalance::None;
+    const std::map<std::string, ptt::ch07::ClassBalance> class_balances{
+        {"none", ptt::ch07::ClassBalance::None},
+        {"weights", ptt::ch07::ClassBalance::Weights},
+        {"resample", ptt::ch07::ClassBalance::Resample}};
+    app.add_option("--imbalance", imbalance_text,
+                   "CLASSES:FRACTION, e.g. 0,2,4:0.05 keeps 5 % of those classes' training samples");
+    ptt::add_choice(
+        app, "--class-balance", class_balance, class_balances,
+        "none, weights (class-weighted loss, inverse frequency) or resample (class-balanced batches)");
     app.add_option("--rebalance-every", balance.every,
                    "re-measure the speeds every N steps for --balance speed")
         ->check(CLI::Range(1L, 1L << 30))
@@ -130,6 +143,10 @@ int main(int argc, char** argv) {
         ptt::require_input(
             !balance.by_speed || (!sync.average_models && split.kind == SplitKind::Random),
             "--balance speed: needs --split random and --sync-every 1 (every rank reads every sample)");
+        ptt::require_input(
+            !sync.average_models ||
+                (imbalance_text.empty() && class_balance == ptt::ch07::ClassBalance::None),
+            "--imbalance, --class-balance: need --sync-every 1 (the synchronous gradient mode)");
       }
     } catch (const ptt::InputError& e) {
       error = e.what();
@@ -147,8 +164,10 @@ int main(int argc, char** argv) {
                           {"sync", sync_name(sync)}},
                          &team);
     const ptt::TrainTest& data = run.data();
+    ptt::ch07::Imbalance imbalance;
     try {
       error.reset();
+      if (!imbalance_text.empty()) imbalance = ptt::ch07::parse_imbalance(imbalance_text, data.classes);
       ptt::require_input(split.classes_per_rank <= data.classes,
                          "--classes-per-rank: " + std::to_string(split.classes_per_rank) +
                              " is more than the " + std::to_string(data.classes) + " classes");
@@ -185,6 +204,21 @@ int main(int argc, char** argv) {
     if (balance.by_speed) run.report().extra()["balance"] = "speed";
     ptt::ch07::UnevenStep step(run.model(), data.train, cfg, shards, sync, MPI_COMM_WORLD, &run.report(),
                                balance);
+    // [ch07] the classes: which samples stay, and the fix
+    ptt::ch07::ClassOptions classes;
+    classes.balance = class_balance;
+    if (imbalance.active()) classes.keep = ptt::ch07::imbalance_keep(data.train.y, imbalance, cfg.seed);
+    if (class_balance == ptt::ch07::ClassBalance::Weights)
+      classes.weights = ptt::ch07::inverse_frequency_weights(
+          data.train.y,
+          classes.keep.empty() ? std::vector<std::uint8_t>(data.train.y.size(), 1) : classes.keep,
+          data.classes);
+    if (imbalance.active() || class_balance != ptt::ch07::ClassBalance::None) {
+      step.set_classes(classes);
+      run.report().extra()["imbalance"] = imbalance_text;
+      run.report().extra()["class_balance"] = ptt::name_of(class_balances, class_balance);
+    }
+    step.report_classes(data.test, data.classes);
     run.train(step);
     return 0;
   });

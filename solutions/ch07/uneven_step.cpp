@@ -5,6 +5,7 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -141,25 +142,35 @@ void UnevenStep::gradient_step(std::span<const std::uint32_t> batch, const StepC
                                EpochStats& stats) {
   {
     auto t = ctx.phases.scope(Phase::Data);
-    select_samples(batch, ctx.step);
-    gather(train_, mine_, x_, y_);
+    select_samples(effective_batch(batch, ctx.step), ctx.step);
   }
-  const float weight = static_cast<float>(mine_.size()) / static_cast<float>(batch.size());
+  const std::size_t n = effective_.size();  // |B|: the batch after --imbalance / resampling
+  if (n == 0) return;                       // every sample of this batch was dropped: no step
+  const bool weighted = classes_.balance == ClassBalance::Weights;
+  const float weight = weighted ? 1.0f : static_cast<float>(mine_.size()) / static_cast<float>(n);
   float local_loss = 0.0f;
   std::size_t local_correct = 0;
   if (!mine_.empty()) {
     Stopwatch compute;
-    {
-      auto t = ctx.phases.scope(Phase::Forward);
-      mlp_forward(model_.layout, model_.params, x_, ws_);
-    }
-    {
+    if (weighted) {
+      weighted_gradient(ctx, local_loss, local_correct);  // already scaled: sum_c (w_c m_kc / W) g_kc
+    } else {
+      {
+        auto t = ctx.phases.scope(Phase::Data);
+        gather(train_, mine_, x_, y_);
+      }
+      {
+        auto t = ctx.phases.scope(Phase::Forward);
+        mlp_forward(model_.layout, model_.params, x_, ws_);
+      }
       auto t = ctx.phases.scope(Phase::Backward);
       local_loss = mlp_backward(model_.layout, model_.params, y_, ws_, model_.grads);
       local_correct = count_correct(ws_.logits(), y_);
-      if (rank_ == balance_.slow_rank && balance_.slowdown > 1.0)  // [ch07] a straggler: F times the compute
-        std::this_thread::sleep_for(
-            std::chrono::duration<double>((balance_.slowdown - 1.0) * compute.seconds()));
+    }
+    if (rank_ == balance_.slow_rank && balance_.slowdown > 1.0) {  // [ch07] a straggler: F times the compute
+      auto t = ctx.phases.scope(Phase::Backward);
+      std::this_thread::sleep_for(
+          std::chrono::duration<double>((balance_.slowdown - 1.0) * compute.seconds()));
     }
     window_seconds_ += compute.seconds();
     window_samples_ += mine_.size();
@@ -168,8 +179,9 @@ void UnevenStep::gradient_step(std::span<const std::uint32_t> batch, const StepC
   }
   {
     auto t = ctx.phases.scope(Phase::Reduce);
-    for (float& g : model_.grads) g *= weight;  // g_k -> (b_k / |B|) g_k
-    ch03::mpi_allreduce(model_.grads, comm_);   // sum over the ranks: the global mean gradient
+    if (weight != 1.0f)
+      for (float& g : model_.grads) g *= weight;  // g_k -> (b_k / |B|) g_k
+    ch03::mpi_allreduce(model_.grads, comm_);     // sum over the ranks: the global mean gradient
     double s[2] = {static_cast<double>(weight) * local_loss, static_cast<double>(local_correct)};
     PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, s, 2, MPI_DOUBLE, MPI_SUM, comm_));
     local_loss = static_cast<float>(s[0]);
@@ -183,7 +195,70 @@ void UnevenStep::gradient_step(std::span<const std::uint32_t> batch, const StepC
     optimizer_->set_lr(ctx.lr);
     optimizer_->step(model_.params, model_.grads);  // the same update on every replica
   }
-  stats.add(local_loss, local_correct, batch.size());
+  stats.add(local_loss, local_correct, n);
+}
+
+std::span<const std::uint32_t> UnevenStep::effective_batch(std::span<const std::uint32_t> batch, long step) {
+  effective_.clear();
+  if (classes_.keep.empty() && classes_.balance != ClassBalance::Resample) {
+    effective_.assign(batch.begin(), batch.end());
+    return effective_;
+  }
+  std::size_t kept = 0;
+  for (std::uint32_t i : batch)
+    if (classes_.keep.empty() || classes_.keep[i]) {
+      effective_.push_back(i);
+      ++kept;
+    }
+  if (classes_.balance == ClassBalance::Resample)  // [ch07] class-balanced batches of the same size
+    effective_ = class_balanced_draw(members_, kept, seed_, step);
+  return effective_;
+}
+
+void UnevenStep::weighted_gradient(const StepContext& ctx, float& loss, std::size_t& correct) {
+  // W = sum over the global batch of w_{y_i}: every rank knows the batch, so every rank knows W.
+  double total = 0.0;
+  for (std::uint32_t i : effective_) total += classes_.weights[train_.y[i]];
+  std::fill(model_.grads.begin(), model_.grads.end(), 0.0f);
+  const std::size_t num_classes = classes_.weights.size();
+  for (std::size_t c = 0; c < num_classes; ++c) {
+    subset_.clear();
+    for (std::uint32_t i : mine_)
+      if (train_.y[i] == c) subset_.push_back(i);
+    if (subset_.empty() || classes_.weights[c] == 0.0) continue;
+    {
+      auto t = ctx.phases.scope(Phase::Data);
+      gather(train_, subset_, x_, y_);
+    }
+    {
+      auto t = ctx.phases.scope(Phase::Forward);
+      mlp_forward(model_.layout, model_.params, x_, ws_);
+    }
+    auto t = ctx.phases.scope(Phase::Backward);
+    const float l = mlp_backward(model_.layout, model_.params, y_, ws_, class_grads_);
+    correct += count_correct(ws_.logits(), y_);
+    const double coef = classes_.weights[c] * static_cast<double>(subset_.size()) / total;  // w_c m_kc / W
+    const auto f = static_cast<float>(coef);
+    for (std::size_t j = 0; j < class_grads_.size(); ++j) model_.grads[j] += f * class_grads_[j];
+    loss += static_cast<float>(coef * l);
+  }
+}
+
+void UnevenStep::set_classes(const ClassOptions& classes) {
+  PTT_CHECK(!sync_.average_models || (classes.keep.empty() && classes.balance == ClassBalance::None),
+            "--imbalance and --class-balance are for the synchronous gradient mode");
+  classes_ = classes;
+  PTT_CHECK(classes_.balance != ClassBalance::Weights || !classes_.weights.empty(), "class weights missing");
+  class_grads_.assign(model_.params.size(), 0.0f);
+  members_.assign(256, {});
+  for (std::size_t i = 0; i < static_cast<std::size_t>(train_.size()); ++i)
+    if (classes_.keep.empty() || classes_.keep[i])
+      members_[train_.y[i]].push_back(static_cast<std::uint32_t>(i));
+}
+
+void UnevenStep::report_classes(const Dataset& test, int classes) {
+  test_ = &test;
+  num_classes_ = classes;
 }
 //! [gradient_step]
 
@@ -306,6 +381,15 @@ void UnevenStep::finish(Reporter& report) {
   ch03::check_replicas(model_.params, comm_);  // [ch07] every replica ends identical
   report_ = &report;
   publish();
+  if (test_ != nullptr && rank_ == 0) {  // [ch07] what plain accuracy hides: recall per class, macro-F1
+    const ClassReport r =
+        class_report(evaluate(model_.layout, model_.params, *test_, num_classes_).confusion);
+    report.extra()["recall"] = r.recall;
+    report.extra()["macro_f1"] = r.macro_f1;
+    std::printf("per-class recall:");
+    for (double x : r.recall) std::printf(" %.3f", x);
+    std::printf("   macro-F1 %.4f\n", r.macro_f1);
+  }
 }
 
 }  // namespace ptt::ch07

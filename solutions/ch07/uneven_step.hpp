@@ -29,6 +29,7 @@
 #include <span>
 #include <vector>
 
+#include "ch07/imbalance.hpp"
 #include "ch07/splits.hpp"
 #include "ptt/train.hpp"
 
@@ -64,6 +65,14 @@ struct BalanceOptions {
   bool by_speed = false;       ///< --balance speed
   long every = 20;             ///< --rebalance-every N steps
   std::vector<double> shares;  ///< fixed shares instead of measured speeds (tests); empty: measure
+};
+
+/// How the training set's classes are treated (synchronous gradient mode; see imbalance.hpp).
+enum class ClassBalance { None, Weights, Resample };
+struct ClassOptions {
+  std::vector<std::uint8_t> keep;  ///< keep[i]: sample i is used (empty: all are)
+  ClassBalance balance = ClassBalance::None;
+  std::vector<double> weights;  ///< w_c for ClassBalance::Weights
 };
 
 /// @brief Counts c_k that sum to @p n, proportional to @p weights (largest remainder; ties go to
@@ -102,6 +111,11 @@ class UnevenStep final : public StepStrategy {
   /// Local SGD: the last averaging if the run did not end on one; then the replicas must agree.
   void finish(Reporter& report) override;
 
+  /// An imbalanced training set and its fix (--imbalance, --class-balance), before the first step.
+  void set_classes(const ClassOptions& classes);
+  /// At the end, evaluate the final model on @p test per class (recall, macro-F1) and report it.
+  void report_classes(const Dataset& test, int classes);
+
   /// This rank's replica (local SGD: trained apart between averagings).
   std::span<const float> local_params() const { return replica(); }
   long syncs() const { return syncs_; }
@@ -121,6 +135,8 @@ class UnevenStep final : public StepStrategy {
   void agree_finite(long step, int epoch, const DivergenceGuard& guard);
   void publish();
   void select_samples(std::span<const std::uint32_t> batch, long step);
+  std::span<const std::uint32_t> effective_batch(std::span<const std::uint32_t> batch, long step);
+  void weighted_gradient(const StepContext& ctx, float& loss, std::size_t& correct);
   void rebalance();
 
   Mlp& model_;
@@ -153,7 +169,14 @@ class UnevenStep final : public StepStrategy {
   std::vector<std::size_t> counts_;
   double window_seconds_ = 0.0;
   std::size_t window_samples_ = 0;
+  // the classes
+  ClassOptions classes_;
+  std::vector<std::vector<std::uint32_t>> members_;  // the kept samples of each class
+  std::vector<float> class_grads_;
+  const Dataset* test_ = nullptr;
+  int num_classes_ = 0;
   // scratch
+  std::vector<std::uint32_t> effective_, subset_;
   std::vector<std::uint32_t> mine_;
   Workspace ws_;
   Matrix x_;

@@ -28,6 +28,13 @@ check --balance --balance fastest
 check --balance --balance speed --split by-class
 check --balance --balance speed --sync-every 4
 check --rebalance-every --rebalance-every 0
+check --imbalance --imbalance 0,2,4:0
+check --imbalance --imbalance 0,2,4:1.5
+check --imbalance --imbalance 0,12:0.5
+check --imbalance --imbalance 0,2,4
+check --imbalance --imbalance 0:0.5 --sync-every 4
+check --class-balance --class-balance oversample
+check --class-balance --class-balance weights --sync-once
 
 if [[ -n $mpiexec ]]; then
   # Under mpiexec: the job fails, and the error line appears once, not once per rank.
@@ -43,12 +50,16 @@ if [[ -n $mpiexec ]]; then
   # every 3 steps; and a slow rank with speed-proportional parts.
   bc="--split by-class --classes-per-rank 1"
   for sync in "$bc --sync-every epoch" "$bc --sync-once" "$bc --sync-every 3" \
-              "--split random --balance speed --rebalance-every 2 --slow-rank 1 --slowdown 2"; do
+              "--split random --balance speed --rebalance-every 2 --slow-rank 1 --slowdown 2" \
+              "--split dirichlet --imbalance 0,2:0.5 --class-balance weights" "--imbalance 0,2:0.5 --class-balance resample"; do
     # shellcheck disable=SC2086
     timeout 60 "$mpiexec" -n 3 "$exe" --no-progress --data-dir "$work/data" --epochs 2 --batch-size 8 \
       $sync --metrics "$work/m.jsonl" >"$work/out" 2>"$work/err" </dev/null
     code=$?
     if [[ $code -eq 0 ]] && grep -q '"final":true' "$work/m.jsonl" && grep -q '"sync_bytes_per_rank"' "$work/m.jsonl"; then
+      if [[ $sync == *imbalance* ]] && ! grep -q '"macro_f1"' "$work/m.jsonl"; then
+        echo "FAIL mpiexec -n 3 $sync: no macro_f1 in the final record"; failures=$((failures + 1)); continue
+      fi
       echo "ok   mpiexec -n 3 $sync: $(grep '^final' "$work/out")"
     else echo "FAIL mpiexec -n 3 $sync: exit $code:"; cat "$work/out" "$work/err"; failures=$((failures + 1)); fi
   done
