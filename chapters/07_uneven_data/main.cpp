@@ -143,10 +143,10 @@ int main(int argc, char** argv) {
         ptt::require_input(
             !balance.by_speed || (!sync.average_models && split.kind == SplitKind::Random),
             "--balance speed: needs --split random and --sync-every 1 (every rank reads every sample)");
-        ptt::require_input(
-            !sync.average_models ||
-                (imbalance_text.empty() && class_balance == ptt::ch07::ClassBalance::None),
-            "--imbalance, --class-balance: need --sync-every 1 (the synchronous gradient mode)");
+        ptt::require_input(!sync.average_models || imbalance_text.empty(),
+                           "--imbalance: needs --sync-every 1 (the synchronous gradient mode)");
+        ptt::require_input(!sync.average_models || class_balance != ptt::ch07::ClassBalance::Weights,
+                           "--class-balance weights: needs --sync-every 1 (the synchronous gradient mode)");
       }
     } catch (const ptt::InputError& e) {
       error = e.what();

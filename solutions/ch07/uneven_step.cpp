@@ -245,12 +245,16 @@ void UnevenStep::weighted_gradient(const StepContext& ctx, float& loss, std::siz
 }
 
 void UnevenStep::set_classes(const ClassOptions& classes) {
-  PTT_CHECK(!sync_.average_models || (classes.keep.empty() && classes.balance == ClassBalance::None),
-            "--imbalance and --class-balance are for the synchronous gradient mode");
+  PTT_CHECK(!sync_.average_models || (classes.keep.empty() && classes.balance != ClassBalance::Weights),
+            "--imbalance and --class-balance weights are for the synchronous gradient mode");
   classes_ = classes;
   PTT_CHECK(classes_.balance != ClassBalance::Weights || !classes_.weights.empty(), "class weights missing");
   class_grads_.assign(model_.params.size(), 0.0f);
   members_.assign(256, {});
+  if (sync_.average_models) {  // local SGD: resampling within this rank's own shard
+    for (std::uint32_t i : shard_) members_[train_.y[i]].push_back(i);
+    return;
+  }
   for (std::size_t i = 0; i < static_cast<std::size_t>(train_.size()); ++i)
     if (classes_.keep.empty() || classes_.keep[i])
       members_[train_.y[i]].push_back(static_cast<std::uint32_t>(i));
@@ -302,7 +306,14 @@ void UnevenStep::local_step(const StepContext& ctx) {
   } else {
     {
       auto t = ctx.phases.scope(Phase::Data);
-      gather(train_, std::span<const std::uint32_t>(order_).subspan(r.begin, r.size()), x_, y_);
+      if (classes_.balance == ClassBalance::Resample) {
+        // [ch07] class-balanced batches from this rank's own shard (its own stream of draws)
+        effective_ = class_balanced_draw(members_, r.size(),
+                                         seed_ + (static_cast<std::uint64_t>(rank_ + 1) << 48), ctx.step);
+        gather(train_, effective_, x_, y_);
+      } else {
+        gather(train_, std::span<const std::uint32_t>(order_).subspan(r.begin, r.size()), x_, y_);
+      }
     }
     {
       auto t = ctx.phases.scope(Phase::Forward);

@@ -112,6 +112,7 @@ class UnevenStep final : public StepStrategy {
   void finish(Reporter& report) override;
 
   /// An imbalanced training set and its fix (--imbalance, --class-balance), before the first step.
+  /// Gradient mode: all of them. Local SGD: only resampling, within each rank's own shard.
   void set_classes(const ClassOptions& classes);
   /// At the end, evaluate the final model on @p test per class (recall, macro-F1) and report it.
   void report_classes(const Dataset& test, int classes);

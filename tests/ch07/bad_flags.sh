@@ -51,7 +51,8 @@ if [[ -n $mpiexec ]]; then
   bc="--split by-class --classes-per-rank 1"
   for sync in "$bc --sync-every epoch" "$bc --sync-once" "$bc --sync-every 3" \
               "--split random --balance speed --rebalance-every 2 --slow-rank 1 --slowdown 2" \
-              "--split dirichlet --imbalance 0,2:0.5 --class-balance weights" "--imbalance 0,2:0.5 --class-balance resample"; do
+              "--split dirichlet --imbalance 0,2:0.5 --class-balance weights" "--imbalance 0,2:0.5 --class-balance resample" \
+              "--split dirichlet --alpha 0.1 --sync-every 2 --class-balance resample"; do
     # shellcheck disable=SC2086
     timeout 60 "$mpiexec" -n 3 "$exe" --no-progress --data-dir "$work/data" --epochs 2 --batch-size 8 \
       $sync --metrics "$work/m.jsonl" >"$work/out" 2>"$work/err" </dev/null

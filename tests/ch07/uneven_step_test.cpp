@@ -330,5 +330,25 @@ TEST(SpeedShares, MeasuredSpeedsWithASlowRankStayExact) {
   EXPECT_NO_THROW(ch03::check_replicas(model.params, MPI_COMM_WORLD));
 }
 
+TEST(LocalSgd, ResamplingWithinEachShardIsReproducibleAndChangesTheRun) {
+  const int p = world();
+  const Dataset data = make_synthetic(300, 24, 5, 8);
+  const std::vector<int> sizes{24, 20, 5};
+  const TrainConfig cfg = config(0.9);
+  const Shards shards = make_split({SplitKind::Dirichlet, 0.2, 2}, data.y, 5, p, 3);
+  auto run = [&](bool resample) {
+    Mlp model(sizes);
+    he_init(model.layout, model.params, 3);
+    UnevenStep step(model, data, cfg, shards, SyncOptions{SyncKind::Steps, 4, true}, MPI_COMM_WORLD);
+    if (resample) step.set_classes({{}, ClassBalance::Resample, {}});
+    drive(step, model, 300, 30, cfg, 12);  // three averagings
+    return std::vector<float>(step.local_params().begin(), step.local_params().end());
+  };
+  const auto a = run(true);
+  EXPECT_EQ(a, run(true)) << "the draws are seeded";
+  EXPECT_NE(a, run(false)) << "resampling changes the batches";
+  EXPECT_NO_THROW(ch03::check_replicas(a, MPI_COMM_WORLD)) << "after an averaging the replicas agree";
+}
+
 }  // namespace
 }  // namespace ptt::ch07
