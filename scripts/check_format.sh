@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tool=$(command -v clang-format-14 || true)
 [[ -n $tool ]] || { echo "check_format: clang-format-14 not found (apt-get install clang-format-14)" >&2; exit 2; }
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.cu' '*.cuh' '*.h')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.cu' '*.cuh' '*.h')
 if [[ ${1:-} == --fix ]]; then
   "$tool" -i "${files[@]}"
   echo "formatted ${#files[@]} files"
