@@ -16,6 +16,8 @@ with --json) and writes PNGs that docs/pages/results.md shows:
                             to (p-1)/(m+p-1)
     training_curves.png     train loss and test accuracy per epoch of every chapter, from the
                             tour's --metrics files (build/release/tour/run*.jsonl, ./tutorial run)
+    ch07_accuracy.png       chapter 07's test accuracy vs averaging period for each split, from
+                            its committed chapters/07_uneven_data/results_5ranks.jsonl
 
 Every plot is stamped with the machine it was measured on (CPU, cores, date, from the JSON):
 plots are committed, and a number means nothing without its machine. A missing input is skipped
@@ -192,6 +194,36 @@ def ch05_bubble(data, source, path):
     save(fig, path)
 
 
+def ch07_accuracy(out):
+    """Chapter 07: test accuracy vs averaging period per split, from its committed result file."""
+    source = os.path.join("chapters", "07_uneven_data", "results_5ranks.jsonl")
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), source)
+    try:
+        with open(path) as f:
+            runs = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        print(f"make_plots: note: {path}: {e}; keeping ch07_accuracy.png")
+        return
+    syncs = ["1", "4", "16", "64", "epoch", "once"]
+    splits = [("random", "random (IID)"), ("stratified", "stratified"), ("by-class", "by-class, 2 classes per rank"),
+              ("dirichlet", "Dirichlet, alpha = 0.1")]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig.subplots_adjust(bottom=0.27, top=0.86)
+    for split, label in splits:
+        acc = {r["sync"]: r["test_acc"] for r in runs if r["split"] == split}
+        ax.plot(range(len(syncs)), [acc.get(s, float("nan")) for s in syncs], marker="o", label=label)
+    mb = {r["sync"]: r["sync_bytes_per_rank"] / 1e6 for r in runs if r["split"] == "random"}
+    ax.set_xticks(range(len(syncs)),
+                  [("H = " + s if s not in ("epoch", "once") else s) + f"\n{mb.get(s, float('nan')):.0f} MB" for s in syncs])
+    ax.set(ylabel="test accuracy", xlabel="averaging period (and MB sent per rank)",
+           title="Chapter 07: local SGD on 5 ranks, 2 epochs — where label skew hurts")
+    ax.legend(fontsize=8, loc="lower left")
+    ranks = runs[0].get("ranks", "?") if runs else "?"
+    stamp(fig, {"machine": {"cpu": "2-core Intel Xeon VM (chapters/07_uneven_data/README.md)", "nproc": 2,
+                            "date": "2026-11-30", "mpi": f"{ranks} MPI ranks, oversubscribed"}}, source)
+    save(fig, os.path.join(out, "ch07_accuracy.png"))
+
+
 def placeholder(path, title, how):
     """A plot that says it has no data yet (only when no committed plot exists)."""
     fig = plt.figure(figsize=(7.5, 2.2))
@@ -286,6 +318,7 @@ def main():
             continue
         plot(data, path, out)
     training_curves(args.build, args.out)
+    ch07_accuracy(args.out)
 
 
 if __name__ == "__main__":
