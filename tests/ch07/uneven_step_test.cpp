@@ -10,7 +10,9 @@
 #include <mpi.h>
 
 #include <cmath>
+#include <memory>
 #include <numeric>
+#include <string>
 
 #include "ch03/distributed.hpp"
 #include "ch03/mpi_runtime.hpp"
@@ -202,12 +204,15 @@ TEST(LocalSgd, SyncEveryStepEqualsChapter03) {
   }
 }
 
-TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
-  // Uneven shards (n_k proportional to k + 1), H = 5: five local steps, then one averaging.
+// Uneven shards (n_k proportional to k + 1), H = 5: five local steps, then one averaging, with
+// SGD with momentum (one state float per parameter) or Adam (two moments per parameter).
+void expect_weighted_mean_of_independent_runs(const std::string& optimizer) {
   const int p = world(), r = rank();
   const Dataset data = make_synthetic(300, 24, 5, 8);
   const std::vector<int> sizes{24, 20, 5};
-  const TrainConfig cfg = config(0.9);
+  TrainConfig cfg = config(0.9);
+  cfg.optimizer = optimizer;
+  if (optimizer == "adam") cfg.lr = 0.002;
   const Shards shards = uneven_shards(300, p);
   const std::size_t global = 30;  // 10 batches per epoch
   const long h = 5;
@@ -231,7 +236,7 @@ TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
   // Each rank alone: H plain steps with its own optimizer on its own local batches.
   std::vector<float> mine(model.layout.size()), grads(model.layout.size());
   he_init(model.layout, mine, 3);
-  Sgd sgd(mine.size(), float(cfg.lr), float(cfg.momentum));
+  const std::unique_ptr<Optimizer> alone = make_optimizer(cfg.optimizer, mine.size(), cfg.lr, cfg.momentum);
   const auto order = local_epoch_order(shards[std::size_t(r)], cfg.seed, 1, r);
   Workspace ws;
   Matrix x;
@@ -241,7 +246,7 @@ TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
     gather(data, std::span<const std::uint32_t>(order).subspan(b.begin, b.size()), x, y);
     mlp_forward(model.layout, mine, x, ws);
     mlp_backward(model.layout, mine, y, ws, grads);
-    sgd.step(mine, grads);
+    alone->step(mine, grads);
   }
   // The weighted mean, computed here in double from every rank's parameters.
   std::vector<float> all(mine.size() * std::size_t(p));
@@ -256,9 +261,19 @@ TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
   }
   EXPECT_LT(relative_error(step2.local_params(), want), 1e-5);
   EXPECT_EQ(step2.syncs(), 1);
-  const std::size_t state_floats = mine.size();  // SGD with momentum: the velocity travels too
+  // The optimizer state travels with the weights: the velocity (P floats) or Adam's moments (2P).
+  const std::size_t state_floats = alone->state().size();
+  EXPECT_EQ(state_floats, optimizer == "adam" ? 2 * mine.size() : mine.size());
   EXPECT_EQ(step2.sync_bytes(), (mine.size() + state_floats) * sizeof(float));
   EXPECT_NO_THROW(ch03::check_replicas(step2.local_params(), MPI_COMM_WORLD));
+}
+
+TEST(LocalSgd, AveragingAfterHStepsIsTheWeightedMeanOfIndependentRuns) {
+  expect_weighted_mean_of_independent_runs("sgd");
+}
+
+TEST(LocalSgd, AveragingAfterHStepsWithAdamIsTheWeightedMeanOfIndependentRuns) {
+  expect_weighted_mean_of_independent_runs("adam");
 }
 
 TEST(ProportionalCounts, SumToTheBatchAndFollowTheWeights) {
