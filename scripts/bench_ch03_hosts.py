@@ -63,8 +63,9 @@ def print_tables(records):
     print(f"Machine: {machine['cpu']}, {machine['nproc']} cores (both hosts share them), "
           f"load {machine['loadavg_at_start']:.2f} at start, {machine['date']}\n")
     shm, tcp = (next(r for r in allreduce if r["link"] == link) for link in ("shared memory", "veth"))
-    print("Allreduce, 2 ranks (ch03_allreduce_bench): one host over shared memory, and 2 hosts over a veth "
-          "link, i.e. the kernel's TCP stack, not a wire.\n")
+    print("#### Allreduce: shared memory vs a veth link (TCP), 2 ranks\n")
+    print("ch03_allreduce_bench: one host over shared memory, and 2 hosts over a veth link, i.e. the kernel's "
+          "TCP stack, not a wire.\n")
     print("| link | alpha (ping-pong) | B (ping-pong) |\n|---|---:|---:|")
     for name, rec in (("one host, shared memory", shm), ("2 hosts, veth link (TCP)", tcp)):
         print(f"| {name} | {rec['alpha_s'] * 1e6:.1f} us | {rec['bandwidth_Bps'] / 1e9:.2f} GB/s |")
@@ -77,8 +78,8 @@ def print_tables(records):
               f"| {b['ring_s'] * 1e3:.3f} | {b['predicted_s'] * 1e3:.3f} | {b['ring_s'] / b['predicted_s']:.2f} |")
     for hidden, batch, steps in MLPS:
         runs = len(steps_samples(records, hidden))
-        print(f"\n784-{hidden.replace(',', '-')}-10, {batch} samples per rank, 2 ranks: ms per step "
-              f"(median of {runs} runs of {steps} steps), reduce = the wait for the allreduce\n")
+        print(f"\n#### Step time by link: 784-{hidden.replace(',', '-')}-10, {batch} samples per rank, 2 ranks\n")
+        print(f"ms per step, median of {runs} runs of {steps} steps; reduce = the wait for the allreduce.\n")
         print("| link | mpi: step | mpi: reduce | bucketed: step | bucketed: reduce | param_checksum |")
         print("|---|---:|---:|---:|---:|---|")
         for link in links:
