@@ -10,6 +10,7 @@
 
 #include "ch07/stratified_split.hpp"
 #include "ptt/data.hpp"
+#include "split_names.hpp"
 
 namespace ptt::ch07 {
 namespace {
@@ -104,16 +105,7 @@ INSTANTIATE_TEST_SUITE_P(Splits, EverySplit,
                          ::testing::Values(SplitKind::Random, SplitKind::ByClass, SplitKind::Dirichlet,
                                            SplitKind::Stratified),
                          [](const auto& param_info) {
-                           switch (param_info.param) {
-                             case SplitKind::Random:
-                               return std::string("random");
-                             case SplitKind::ByClass:
-                               return std::string("by_class");
-                             case SplitKind::Dirichlet:
-                               return std::string("dirichlet");
-                             default:
-                               return std::string("stratified");
-                           }
+                           return ptt::ch07::testing::split_test_name(param_info.param);
                          });
 
 TEST(ByClassSplit, EveryClassHeldAndKOrKPlusOnePerRank) {

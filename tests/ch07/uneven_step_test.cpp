@@ -20,6 +20,7 @@
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
+#include "split_names.hpp"
 #include "test_util.hpp"
 
 namespace ptt::ch07 {
@@ -107,16 +108,7 @@ INSTANTIATE_TEST_SUITE_P(Splits, SynchronousSplit,
                          ::testing::Values(SplitKind::Random, SplitKind::ByClass, SplitKind::Dirichlet,
                                            SplitKind::Stratified),
                          [](const auto& param_info) {
-                           switch (param_info.param) {
-                             case SplitKind::Random:
-                               return std::string("random");
-                             case SplitKind::ByClass:
-                               return std::string("by_class");
-                             case SplitKind::Dirichlet:
-                               return std::string("dirichlet");
-                             default:
-                               return std::string("stratified");
-                           }
+                           return ptt::ch07::testing::split_test_name(param_info.param);
                          });
 
 // Uneven hand-made shards: rank k holds a contiguous block of size proportional to k + 1.
