@@ -386,7 +386,7 @@ Memory HybridModel::memory_formula() const {
   m.comm = options_.zero == 1 ? updated * kFloat : 0;
   // Activations: the micro-batches the schedule holds at once (GPipe: all m; 1F1B on stage s:
   // min(pp - s, m), the first ones, which are the largest), for the largest batch seen.
-  const Range shard = shard_range(max_batch_, 0, options_.grid.dp);  // dp rank 0's is the largest
+  const Range shard = shard_range(max_batch_, coords_.dp, options_.grid.dp);  // my dp rank's shard
   const int micro = static_cast<int>(std::min<std::size_t>(std::size_t(options_.microbatches), shard.size()));
   const int held =
       options_.schedule == ch05::Schedule::GPipe ? micro : std::min(options_.grid.pp - coords_.pp, micro);

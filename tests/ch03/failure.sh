@@ -57,7 +57,9 @@ if [[ -e $data/train-images-idx3-ubyte.gz || -e $data/train-images-idx3-ubyte ]]
   setsid "$mpiexec" -n 2 "$exe" "${run[@]}" --checkpoint "$work/ck" >"$work/out" 2>&1 </dev/null &
   job=$!
   for _ in $(seq 1 2400); do [[ -f $work/ck ]] && break; sleep 0.05; done
-  kill -9 -- -"$job" 2>/dev/null; wait "$job" 2>/dev/null; job=
+  # The session, not mpiexec's process group: each rank has a process group of its own, and would
+  # run on as an orphan, still writing the checkpoint.
+  pkill -9 -s "$job" 2>/dev/null; wait "$job" 2>/dev/null; job=
   if grep -q '^final' "$work/out"; then echo "note the job finished before it could be killed; resuming its last checkpoint"; fi
   timeout 120 "$mpiexec" -n 2 "$exe" "${run[@]}" --checkpoint "$work/ck" --resume >"$work/out" 2>&1 </dev/null
   got=$(grep -o 'param_checksum [0-9a-f]*' "$work/out")

@@ -1,0 +1,39 @@
+// Chapter 06's tests: the world, and every grid that fits it.
+#pragma once
+
+#include <mpi.h>
+
+#include <array>
+#include <vector>
+
+#include "ch06/grid.hpp"
+
+namespace ptt::ch06::testing {
+
+inline int world_size() {
+  int n = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+inline int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+/// Every dp x pp x tp = n (default order).
+inline std::vector<Grid> grids_of(int n) {
+  std::vector<Grid> out;
+  for (int dp = 1; dp <= n; ++dp)
+    for (int pp = 1; dp * pp <= n; ++pp)
+      if (n % (dp * pp) == 0) out.push_back(Grid{dp, pp, n / (dp * pp)});
+  return out;
+}
+
+/// The six orders of the three axes.
+inline std::vector<std::array<Axis, 3>> all_orders() {
+  return {{Axis::Tp, Axis::Pp, Axis::Dp}, {Axis::Tp, Axis::Dp, Axis::Pp}, {Axis::Pp, Axis::Tp, Axis::Dp},
+          {Axis::Pp, Axis::Dp, Axis::Tp}, {Axis::Dp, Axis::Tp, Axis::Pp}, {Axis::Dp, Axis::Pp, Axis::Tp}};
+}
+
+}  // namespace ptt::ch06::testing
