@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer for the chapter 01 benchmark: the same MLP, trained the same way.
+"""PyTorch peer for the benchmarks: the same MLP, trained the same way.
 
 Builds 784-H1-...-10 from nn.Linear layers with ReLU between them, trains it with
 CrossEntropyLoss and SGD with momentum in float32 on T threads, and prints ONE JSON
@@ -15,7 +15,14 @@ chapter 01 does. The first --warmup steps are not timed.
 Debian's python3-torch calls whatever libblas.so.3 the system selects. With the
 reference (netlib) BLAS it is 13-20x slower, which would make any comparison unfair,
 so we look up which BLAS the process really loaded and warn on stderr if it is the
-reference one. Run it as: /usr/bin/python3 scripts/torch_mlp_peer.py --help
+reference one.
+
+--ddp P trains with DistributedDataParallel instead: P processes (gloo backend, TCP on
+127.0.0.1, one thread each), each taking its 1/P of every global batch of --batch-size
+samples, the gradients all-reduced during the backward pass (PyTorch's buckets) — the peer of
+chapter 03's and chapter 06's data parallelism on the same global batch. samples_per_s then
+counts the global batch.
+Run it as: /usr/bin/python3 scripts/torch_mlp_peer.py --help
 """
 import argparse
 import json
@@ -84,12 +91,34 @@ def main():
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ddp", type=int, default=1,
+                        help="DistributedDataParallel over P processes (gloo), each with 1/P of the batch")
     args = parser.parse_args()
 
+    if args.ddp > 1:
+        if args.batch_size % args.ddp:
+            parser.error(f"--batch-size {args.batch_size} must be a multiple of --ddp {args.ddp}")
+        import torch.multiprocessing as mp
+        import socket
+        import tempfile
+        with socket.socket() as sock:  # a free port for the rendezvous
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with tempfile.NamedTemporaryFile(mode="r", suffix=".json") as out:
+            mp.spawn(train, args=(args, port, out.name), nprocs=args.ddp, join=True)
+            print(out.read().strip())
+    else:
+        train(0, args, None, None)
+
+
+def train(rank, args, port, out_path):
+    """Trains on one process; with --ddp, rank `rank` of args.ddp (rank 0 reports)."""
+    world = max(args.ddp, 1)
     # One thread means one thread everywhere: intra-op (OpenMP, and OpenBLAS-openmp
     # follows it) and inter-op. OMP_NUM_THREADS should also be set by the caller.
     torch.set_num_threads(args.threads)
-    torch.set_num_interop_threads(args.threads)
+    if world == 1:
+        torch.set_num_interop_threads(args.threads)
     torch.manual_seed(args.seed)
 
     sizes = [784] + [int(h) for h in args.hidden.split(",") if h] + [10]
@@ -98,17 +127,23 @@ def main():
     labels = torch.randint(0, 10, (n_train,))
 
     model = make_mlp(sizes)
+    if world > 1:
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+        model = DistributedDataParallel(model)  # broadcasts rank 0's weights, buckets the all-reduce
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
 
-    order = torch.randperm(n_train)
+    order = torch.randperm(n_train)  # the same on every rank: seeded alike
     cursor = 0
+    local = args.batch_size // world
 
     def step():
         nonlocal order, cursor
         if cursor + args.batch_size > n_train:  # new epoch: reshuffle, drop the tail
             order, cursor = torch.randperm(n_train), 0
-        idx = order[cursor:cursor + args.batch_size]
+        idx = order[cursor + rank * local:cursor + (rank + 1) * local]  # my shard of the global batch
         cursor += args.batch_size
         x, y = images[idx], labels[idx]  # gather the batch, as chapter 01 does
         optimizer.zero_grad(set_to_none=True)
@@ -118,10 +153,18 @@ def main():
 
     for _ in range(args.warmup):
         step()
+    if world > 1:
+        dist.barrier()
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
+    if world > 1:
+        dist.barrier()
     seconds = time.perf_counter() - start
+    if world > 1:
+        dist.destroy_process_group()
+    if rank != 0:
+        return
 
     # After the matmuls above, the BLAS library is certainly mapped.
     blas_libs = loaded_blas_libraries()
@@ -131,12 +174,13 @@ def main():
               "13-20x slower than OpenBLAS; the comparison is unfair. "
               "Install libopenblas0-openmp.", file=sys.stderr)
 
-    print(json.dumps({
+    result = json.dumps({
         "samples_per_s": args.steps * args.batch_size / seconds,
         "seconds": seconds,
         "steps": args.steps,
         "warmup_steps": args.warmup,
         "batch_size": args.batch_size,
+        "ddp_processes": world,
         "sizes": sizes,
         "threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
@@ -144,7 +188,12 @@ def main():
         "blas_build_info": build_info_blas(),
         "blas_libs": blas_libs,
         "data": f"synthetic: standard normal {n_train}x784 float32, random labels",
-    }))
+    })
+    if out_path:
+        with open(out_path, "w") as f:
+            f.write(result)
+    else:
+        print(result)
 
 
 if __name__ == "__main__":

@@ -396,6 +396,25 @@ Memory HybridModel::memory_formula() const {
   return m;
 }
 
+Traffic HybridModel::traffic_formula() const {
+  // Every micro-batch sends its rows once, so a step moves what one pass of my dp shard does.
+  const std::size_t rows = shard_range(batch_size_, coords_.dp, options_.grid.dp).size();
+  Traffic t;
+  for (int i = 0; i < shard_.last - shard_.first && options_.grid.tp > 1; ++i) {
+    const LayerSlot& f = full_.layer(shard_.first + i);
+    if (shard_.splits[std::size_t(i)] == ch05::Split::Rows) t.tp += rows * std::size_t(f.out);  // forward
+    if (shard_.splits[std::size_t(i)] == ch05::Split::Columns && shard_.first + i > 0)
+      t.tp += rows * std::size_t(f.in);  // backward: the input gradient
+  }
+  const auto& widths = full_.sizes();
+  if (!shard_.last_stage(full_)) t.pp += rows * std::size_t(widths[std::size_t(shard_.last)]);  // activations
+  if (!shard_.first_stage()) t.pp += rows * std::size_t(widths[std::size_t(shard_.first)]);     // gradients
+  t.tp *= kFloat;
+  t.pp *= kFloat;
+  t.dp = memory_formula().params;  // the gradient of my part: the all-reduce's (or reduce-scatter's) payload
+  return t;
+}
+
 void HybridModel::check_replicas() const { ch03::check_replicas(params_, groups_.dp); }
 
 std::string describe_grid(const ParamLayout& full, const Grid& grid) {

@@ -115,6 +115,8 @@ class HybridModel {
   Memory memory_formula() const;
   /// Bytes handed to MPI in the last step.
   const Traffic& traffic() const { return traffic_; }
+  /// The same from the formulas (README): for the last step's batch, from the layer widths.
+  Traffic traffic_formula() const;
   /// Most micro-batches whose activations this rank held at once (so far).
   int peak_held() const { return peak_held_; }
   /// @brief Collective: throws std::runtime_error when the dp replicas of this rank's part differ.

@@ -57,12 +57,13 @@ void HybridStep::step(std::span<const std::uint32_t> batch, const StepContext& c
 nlohmann::json gather_accounts(const HybridModel& model, MPI_Comm world) {
   const Memory m = model.memory(), f = model.memory_formula();
   const Traffic& t = model.traffic();
+  const Traffic tf = model.traffic_formula();
   const Coords& c = model.coords();
-  std::array<double, 16> mine{
-      double(c.dp),     double(c.pp),        double(c.tp),          double(m.params),
-      double(m.grads),  double(m.optimizer), double(m.activations), double(m.comm),
-      double(f.params), double(f.grads),     double(f.optimizer),   double(f.activations),
-      double(f.comm),   double(t.tp),        double(t.pp),          double(t.dp)};
+  std::array<double, 19> mine{
+      double(c.dp),        double(c.pp),          double(c.tp),   double(m.params), double(m.grads),
+      double(m.optimizer), double(m.activations), double(m.comm), double(f.params), double(f.grads),
+      double(f.optimizer), double(f.activations), double(f.comm), double(t.tp),     double(t.pp),
+      double(t.dp),        double(tf.tp),         double(tf.pp),  double(tf.dp)};
   int rank = 0, ranks = 1;
   PTT_MPI_CHECK(MPI_Comm_rank(world, &rank));
   PTT_MPI_CHECK(MPI_Comm_size(world, &ranks));
@@ -82,7 +83,8 @@ nlohmann::json gather_accounts(const HybridModel& model, MPI_Comm world) {
                    {"tp", v[2]},
                    {"measured", memory(v + 3)},
                    {"formula", memory(v + 8)},
-                   {"traffic", {{"tp", v[13]}, {"pp", v[14]}, {"dp", v[15]}}}});
+                   {"traffic", {{"tp", v[13]}, {"pp", v[14]}, {"dp", v[15]}}},
+                   {"traffic_formula", {{"tp", v[16]}, {"pp", v[17]}, {"dp", v[18]}}}});
   }
   return out;
 }

@@ -202,7 +202,7 @@ TEST(Hybrid, StateSavedOnOneGridResumesOnAnother) {
   }
 }
 
-TEST(Hybrid, MemoryMeasuredEqualsTheFormulas) {
+TEST(Hybrid, MemoryAndTrafficMeasuredEqualTheFormulas) {
   for (Options o : configurations()) {
     o.microbatches = o.grid.pp > 1 ? 4 : 1;  // 24 = 4 x 6: the peak micro-batches are equal
     HybridModel model(deep(), o, MPI_COMM_WORLD);
@@ -219,6 +219,10 @@ TEST(Hybrid, MemoryMeasuredEqualsTheFormulas) {
     EXPECT_EQ(m.optimizer, f.optimizer) << name(o);
     EXPECT_EQ(m.activations, f.activations) << name(o);
     EXPECT_EQ(m.comm, f.comm) << name(o);
+    const Traffic t = model.traffic(), tf = model.traffic_formula();
+    EXPECT_EQ(t.tp, tf.tp) << name(o);
+    EXPECT_EQ(t.pp, tf.pp) << name(o);
+    EXPECT_EQ(t.dp, tf.dp) << name(o);
     // 1F1B holds at most pp - s micro-batches on stage s; GPipe all of them.
     const int m_eff = std::min(o.microbatches, int(shard_range(kBatch, model.coords().dp, o.grid.dp).size()));
     const int want_held =
