@@ -28,8 +28,10 @@ namespace ptt::ch04 {
 
 inline constexpr int kTile = 32;  ///< tile edge: 32 x 32 threads = 1024, the most a block may have
 
-/// @brief Phase 1: thread (tx, ty) loads As[ty][tx] = op(A)[row, k0 + tx] and
-/// Bs[ty][tx] = op(B)[k0 + ty, col] (row, col: the thread's output element), 0 outside the matrices.
+/// @brief Phase 1: thread (tx, ty)'s share of loading the k-tile at @p k0. Once every thread of the
+/// block has run it, As[i][k] = op(A)[block_row*kTile + i, k0 + k] and
+/// Bs[k][j] = op(B)[k0 + k, block_col*kTile + j] for all i, j, k < kTile, 0 outside the matrices;
+/// each thread writes one element of each tile.
 PTT_HD void smem_load_tiles(const GemmProblem& p, int block_row, int block_col, int k0, int tx, int ty,
                             float (*As)[kTile], float (*Bs)[kTile]);
 

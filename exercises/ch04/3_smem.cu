@@ -13,16 +13,25 @@ namespace ptt::ch04 {
 
 PTT_HD void smem_load_tiles(const GemmProblem& p, int block_row, int block_col, int k0, int tx, int ty,
                             float (*As)[kTile], float (*Bs)[kTile]) {
-  // TODO(04.1): load this thread's element of each tile.
-  //   row = block_row * kTile + ty, col = block_col * kTile + tx;
-  //   As[ty][tx] = op(A)[row, k0 + tx]  (p.A.at(...)), or 0 when row >= p.M or k0 + tx >= p.K;
-  //   Bs[ty][tx] = op(B)[k0 + ty, col]  (p.B.at(...)), or 0 when k0 + ty >= p.K or col >= p.N.
+  // TODO(04.1): phase 1, this thread's share of staging the k-tile that starts at column k0 of
+  //   op(A) and row k0 of op(B).
+  //   What it must do: once every thread of the block has run it, As holds the kTile x kTile
+  //   piece of op(A) whose rows are this block's rows of C and whose columns are k0 .. k0+kTile-1,
+  //   and Bs the piece of op(B) with rows k0 .. k0+kTile-1 and this block's columns of C, laid out
+  //   so that phase 2's As[ty][k] * Bs[k][tx] pairs the right elements; every place that falls
+  //   outside op(A) or op(B) (odd shapes, the last k-tile) holds 0, so phase 2 never branches.
+  //   Each thread writes exactly one element of each tile and reads only through p.A / p.B
+  //   (Operand::at takes care of transposes). Which thread loads which element is yours to
+  //   choose, but a warp's 32 loads are fastest when they touch consecutive addresses.
+  //   Stuck? exercises/ch04/HINTS.md.
   static_cast<void>(p), static_cast<void>(block_row), static_cast<void>(block_col), static_cast<void>(k0);
   static_cast<void>(tx), static_cast<void>(ty), static_cast<void>(As), static_cast<void>(Bs);
 }
 
 PTT_HD float smem_accumulate(int tx, int ty, const float (*As)[kTile], const float (*Bs)[kTile], float acc) {
-  // TODO(04.2): add this thread's dot product of row ty of As with column tx of Bs (kTile terms).
+  // TODO(04.2): phase 2. Return acc plus this k-tile's contribution to the thread's element of C:
+  //   the dot product of row ty of As with column tx of Bs (kTile terms, all from shared memory;
+  //   the zeros of phase 1 make the terms outside the matrices vanish). Stuck? exercises/ch04/HINTS.md.
   static_cast<void>(tx), static_cast<void>(ty), static_cast<void>(As), static_cast<void>(Bs);
   return acc;
 }
