@@ -10,12 +10,12 @@ The inputs are the JSON Lines records the chapter's benchmarks write (scripts/be
 `./tutorial bench 07`), committed in chapters/07_uneven_data/results_*.jsonl. Exit codes: 0 done,
 1 --check found a difference, 2 a missing or malformed input or marker.
 """
-import argparse
 import json
 import os
-import re
 import statistics
 import sys
+
+import readme_tables  # same folder: the markers, --write, --check, --self-test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHAPTER = os.path.join(ROOT, "chapters", "07_uneven_data")
@@ -117,61 +117,11 @@ def straggler_table():
 
 TABLES = {"accuracy": accuracy_table, "bytes": bytes_table, "local-resample": local_resample_table,
           "imbalance": imbalance_table, "stragglers": straggler_table}
-BLOCK = re.compile(r"(<!-- ch07_tables\.py: ([a-z-]+) -->\n)(.*?)(<!-- end ch07_tables\.py -->)", re.S)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="rewrite the README's tables")
-    mode.add_argument("--check", action="store_true", help="exit 1 if the README's tables differ")
-    mode.add_argument("--self-test", action="store_true",
-                      help="prove --check fails on a README with one number changed")
-    parser.add_argument("--readme", default=os.path.join(CHAPTER, "README.md"))
-    args = parser.parse_args()
-    tables = {name: "\n".join(make()) + "\n" for name, make in TABLES.items()}
-    if args.self_test:  # one accuracy digit changed in a copy: --check must see it
-        import subprocess
-        import tempfile
-        text = open(args.readme).read()
-        start = text.index("<!-- ch07_tables.py: accuracy -->")
-        cell = re.compile(r"0\.(\d{4})").search(text, start)
-        changed = text[:cell.start()] + "0." + f"{(int(cell.group(1)) + 1) % 10000:04d}" + text[cell.end():]
-        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as f:
-            f.write(changed)
-        rc = subprocess.run([sys.executable, __file__, "--check", "--readme", f.name], capture_output=True).returncode
-        os.unlink(f.name)
-        print(f"ch07_tables.py --self-test: --check on a README with one accuracy changed exits {rc}")
-        return 0 if rc == 1 else 1
-    if not (args.write or args.check):
-        for name, text in tables.items():
-            print(f"{name}:\n{text}")
-        return 0
-    try:
-        readme = open(args.readme).read()
-    except OSError as e:
-        fail(f"{args.readme}: {e}")
-    seen = set()
-
-    def fill(m):
-        name = m.group(2)
-        if name not in tables:
-            fail(f"{args.readme}: unknown table '{name}' (known: {', '.join(tables)})")
-        seen.add(name)
-        return m.group(1) + tables[name] + m.group(4)
-
-    updated = BLOCK.sub(fill, readme)
-    if seen != set(tables):
-        fail(f"{args.readme}: no marker for {', '.join(sorted(set(tables) - seen))}")
-    if args.check:
-        if updated != readme:
-            print(f"ch07_tables.py: {args.readme}'s tables differ from the result files; "
-                  "run /usr/bin/python3 scripts/ch07_tables.py --write", file=sys.stderr)
-            return 1
-        print(f"ch07_tables.py: all {len(tables)} tables of {os.path.relpath(args.readme, ROOT)} match the result files")
-        return 0
-    open(args.readme, "w").write(updated)
-    return 0
+    return readme_tables.run("ch07_tables.py", TABLES, os.path.join(CHAPTER, "README.md"), __file__, __doc__,
+                             "accuracy", r"0\.(\d{4})")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Chapter 03 on two "hosts" (network namespaces joined by a veth link, TCP between them; see
-# scripts/two_hosts.sh) against the same run on one host (mpiexec, shared memory).
+# Chapters 03 and 06 on two "hosts" (network namespaces joined by a veth link, TCP between them;
+# see scripts/two_hosts.sh) against the same run on one host (mpiexec, shared memory).
 #
-# Usage: hosts.sh TWO_HOSTS_SH MPIEXEC CH03_MPI CASE
+# Usage: hosts.sh TWO_HOSTS_SH MPIEXEC PROGRAM CASE      (PROGRAM: ch03_mpi, or ch06_hybrid for grid-*)
 #   allreduce-mpi | allreduce-ring | allreduce-bucketed
 #              2 hosts x 1 slot end with the param_checksum of `mpiexec -n 2` on one host
 #   four-ranks 2 hosts x 2 slots (btl self,vader,tcp) end with the checksum of `mpiexec -n 4`
+#   grid-dp-tp | grid-dp-pp
+#              chapter 06 on 2 hosts x 2 slots: a dp 2 x tp 2 (or dp 2 x pp 2) grid whose dp
+#              group spans the hosts (the default order tp-pp-dp puts a tp or pp group on one
+#              host), with the checksum of `mpiexec -n 4` on one host
 #   host-dies  every process of host 2 killed mid-run: the job ends within 10 s, non-zero, with a
 #              message naming the host
 # Every case also checks that the run left no namespace behind.
@@ -72,6 +76,10 @@ case $case in
     same_checksum 2 1 --allreduce "${case#allreduce-}" ;;
   four-ranks)
     same_checksum 2 2 --allreduce ring ;;
+  grid-dp-tp)
+    same_checksum 2 2 --dp 2 --tp 2 ;;
+  grid-dp-pp)
+    same_checksum 2 2 --dp 2 --pp 2 --microbatches 2 --schedule gpipe ;;
   host-dies)
     # A run far longer than the test: every process in host 2's namespace (its OpenMPI daemon
     # and its rank) is killed once training runs.
@@ -80,7 +88,7 @@ case $case in
     ns=
     for _ in $(seq 1 150); do
       ns=$(grep -o 'netns ptt-host-[0-9]*-2' "$work/err" | cut -d' ' -f2)
-      [[ -n $ns ]] && ip netns pids "$ns" 2>/dev/null | xargs -r ps -o comm= -p | grep -q ch03_mpi && break
+      [[ -n $ns ]] && ip netns pids "$ns" 2>/dev/null | xargs -r ps -o comm= -p | grep -q "$(basename "$exe")" && break
       ns=
       kill -0 "$job" 2>/dev/null || break
       sleep 0.1
@@ -93,7 +101,7 @@ case $case in
         if [[ $code -eq 77 ]]; then echo "SKIP $(tail -n 1 "$work/err")"; exit 77; fi
       fi
       cat "$work/out" "$work/err"
-      fail "host-dies: no ch03_mpi rank ever ran on host 2"
+      fail "host-dies: no $(basename "$exe") rank ever ran on host 2"
     fi
     sleep 1  # training, not start-up
     kill -9 $(ip netns pids "$ns")  # a pid per word

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""What every chapter's table generator shares: tables between markers in a README.
+
+A README holds each generated table between `<!-- TAG: NAME -->` and `<!-- end TAG -->` (TAG is
+the generator's file name, e.g. ch06_tables.py). A generator builds its tables from committed
+result files and calls run(), which gives it the same command line as every other:
+
+    (no flag)    print every table
+    --write      put them into the README
+    --check      exit 1 if the README's tables differ from the result files (a test)
+    --self-test  prove that --check fails on a copy of the README with one number changed
+
+Exit codes: 0 done, 1 --check found a difference, 2 a missing or malformed input or marker.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fail(tag, message):
+    print(f"{tag}: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run(tag, tables, readme, script, doc, self_test_table, self_test_number=r"\d+\.(\d{2,4})"):
+    """The command line above. @p tables: name -> function returning the table's lines.
+    @p self_test_table: the table whose first number (matching @p self_test_number, whose group 1
+    is the digits changed) --self-test alters."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="rewrite the README's tables")
+    mode.add_argument("--check", action="store_true", help="exit 1 if the README's tables differ")
+    mode.add_argument("--self-test", action="store_true",
+                      help="prove --check fails on a README with one number changed")
+    parser.add_argument("--readme", default=readme)
+    args = parser.parse_args()
+    marker = re.escape(tag)
+    block = re.compile(rf"(<!-- {marker}: ([a-z0-9-]+) -->\n)(.*?)(<!-- end {marker} -->)", re.S)
+    if args.self_test:
+        text = open(args.readme).read()
+        start = text.index(f"<!-- {tag}: {self_test_table} -->")
+        cell = re.compile(self_test_number).search(text, start)
+        digits = cell.group(1)
+        changed_digits = f"{(int(digits) + 1) % 10 ** len(digits):0{len(digits)}d}"
+        changed = text[:cell.start(1)] + changed_digits + text[cell.end(1):]
+        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as f:
+            f.write(changed)
+        rc = subprocess.run([sys.executable, script, "--check", "--readme", f.name], capture_output=True).returncode
+        os.unlink(f.name)
+        print(f"{tag} --self-test: --check on a README with one number of '{self_test_table}' changed exits {rc}")
+        return 0 if rc == 1 else 1
+    made = {name: "\n".join(make()) + "\n" for name, make in tables.items()}
+    if not (args.write or args.check):
+        for name, text in made.items():
+            print(f"{name}:\n{text}")
+        return 0
+    try:
+        original = open(args.readme).read()
+    except OSError as e:
+        fail(tag, f"{args.readme}: {e}")
+    seen = set()
+
+    def fill(m):
+        name = m.group(2)
+        if name not in made:
+            fail(tag, f"{args.readme}: unknown table '{name}' (known: {', '.join(made)})")
+        seen.add(name)
+        return m.group(1) + made[name] + m.group(4)
+
+    updated = block.sub(fill, original)
+    if seen != set(made):
+        fail(tag, f"{args.readme}: no marker for {', '.join(sorted(set(made) - seen))}")
+    if args.check:
+        if updated != original:
+            print(f"{tag}: {args.readme}'s tables differ from the result files; "
+                  f"run /usr/bin/python3 scripts/{tag} --write", file=sys.stderr)
+            return 1
+        print(f"{tag}: all {len(made)} tables of {os.path.relpath(args.readme, ROOT)} match the result files")
+        return 0
+    open(args.readme, "w").write(updated)
+    return 0
