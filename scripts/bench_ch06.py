@@ -3,8 +3,8 @@
 
 1. samples/s of chapter 01 and of ch06_hybrid on grids of 1, 2 and 4 ranks, for 784-256-128-10
    at (global) batch 128 and 784-1024-1024-10 at batch 256 (SGD lr 0.01, momentum 0.9), next to
-   PyTorch's DistributedDataParallel on 2 processes (gloo; scripts/torch_mlp_peer.py --ddp 2) as
-   the peer of dp 2. Runs of one repeat are interleaved so all variants share the machine's noise;
+   PyTorch on one process and PyTorch's DistributedDataParallel on 2 processes (gloo;
+   scripts/torch_mlp_peer.py --ddp 2), the peer of dp 2. Runs of one repeat are interleaved so all variants share the machine's noise;
    medians and the min-max spread are reported. A grid of more ranks than cores is oversubscribed:
    its ranks take turns on the cores, which the table shows separately ("per core").
 2. per-rank traffic of each group in one step, measured (the bytes handed to MPI) beside the
@@ -41,6 +41,7 @@ VARIANTS = [("ch01 serial", 0, []),
             ("dp 2 x pp 2, m 4", 4, ["--dp", "2", "--pp", "2", "--microbatches", "4"]),
             ("pp 2 x tp 2, m 4", 4, ["--pp", "2", "--tp", "2", "--microbatches", "4"])]
 PEER = "PyTorch DDP, 2 processes (gloo)"
+PEER1 = "PyTorch, 1 process"
 
 
 def fail(code, message):
@@ -80,7 +81,9 @@ def main():
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
 
-    variants = VARIANTS + ([(PEER, -2, [])] if have_torch else [])
+    variants = VARIANTS + ([(PEER1, -1, []), (PEER, -2, [])] if have_torch else [])
+    if not have_torch:
+        print("note: PyTorch cannot be imported (apt install python3-torch): no peer rows", file=sys.stderr)
     samples = {(h, v[0]): [] for h, _, _ in CONFIGS for v in variants}
     traffic, finals = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,9 +95,9 @@ def main():
             for (hidden, batch, steps), (label, ranks, flags) in order:
                 steps = max(5, steps // 10) if args.quick else steps
                 common = ["--hidden", hidden, "--batch-size", str(batch), "--lr", "0.01", "--momentum", "0.9"]
-                if ranks == -2:  # the PyTorch peer
+                if ranks < 0:  # the PyTorch peer: one process, or DDP on -ranks processes
                     cmd = [sys.executable, os.path.join(HERE, "torch_mlp_peer.py"), *common, "--steps", str(steps),
-                           "--warmup", "3", "--ddp", "2"]
+                           "--warmup", "3", "--ddp", str(-ranks)]
                     samples[(hidden, label)].append(json.loads(run_child(cmd, env))["samples_per_s"])
                     continue
                 cmd = [*common, "--epochs", "1", "--max-steps", str(steps), "--seed", "1", "--no-progress",
@@ -137,7 +140,7 @@ def main():
         base = spread(samples[(hidden, "ch01 serial")])["median"]
         for label, ranks, _ in variants:
             s = spread(samples[(hidden, label)])
-            n = 2 if ranks == -2 else max(ranks, 1)
+            n = abs(ranks) or 1
             used = min(n, cores)
             print(f"| {label} | {n} | {s['median']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f}) | "
                   f"{s['median'] / base:.2f}x | {s['median'] / base / used:.2f} |")

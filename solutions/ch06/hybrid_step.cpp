@@ -105,11 +105,16 @@ std::string memory_table(const nlohmann::json& accounts) {
     }
     out << "\n";
   }
-  out << "traffic per rank in the last step, bytes (tp: all-reduce payload; pp: sent; dp: gradient "
-         "payload)\n";
-  for (const auto& a : accounts)
-    out << "  rank " << a["rank"].get<int>() << ": tp " << a["traffic"]["tp"].get<long long>() << "  pp "
-        << a["traffic"]["pp"].get<long long>() << "  dp " << a["traffic"]["dp"].get<long long>() << "\n";
+  out << "traffic per rank in the last step, bytes: measured / formula (tp: all-reduce payload; pp: sent;\n"
+         "dp: gradient payload; an all-reduce puts 2(p-1)/p of its payload on the wire)\n";
+  for (const auto& a : accounts) {
+    out << "  rank " << std::setw(4) << a["rank"].get<int>() << ":";
+    for (const char* group : {"tp", "pp", "dp"}) {
+      const auto m = a["traffic"][group].get<long long>(), f = a["traffic_formula"][group].get<long long>();
+      out << "  " << group << " " << m << (m == f ? " =" : " != " + std::to_string(f));
+    }
+    out << "\n";
+  }
   return out.str();
 }
 
