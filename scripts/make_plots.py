@@ -16,6 +16,8 @@ with --json) and writes PNGs that docs/pages/results.md shows:
                             to (p-1)/(m+p-1)
     training_curves.png     train loss and test accuracy per epoch of every chapter, from the
                             tour's --metrics files (build/release/tour/run*.jsonl, ./tutorial run)
+    ch06_memory.png         chapter 06's bytes per rank by kind, ZeRO 0 and 1 at dp 1, 2, 4, from its
+                            committed results.json
     ch07_accuracy.png       chapter 07's test accuracy vs averaging period for each split, from
                             its committed chapters/07_uneven_data/results_5ranks.jsonl
 
@@ -224,6 +226,34 @@ def ch07_accuracy(out):
     save(fig, os.path.join(out, "ch07_accuracy.png"))
 
 
+def ch06_memory(out):
+    """Chapter 06: bytes per rank by kind for ZeRO 0 and 1 at dp 1, 2, 4, from its committed results."""
+    source = os.path.join("chapters", "06_hybrid", "results.json")
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), source)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        rows = data["memory"]
+    except (OSError, ValueError, KeyError) as e:
+        print(f"make_plots: note: {path}: {e}; keeping ch06_memory.png")
+        return
+    kinds = [("params", "parameters"), ("grads", "gradients"), ("optimizer", "optimizer state (Adam m, v)"),
+             ("activations", "activations (peak)"), ("comm", "ZeRO-1 gradient shard")]
+    fig, ax = plt.subplots(figsize=(7.5, 4.0))
+    fig.subplots_adjust(bottom=0.2, top=0.86, right=0.68)
+    labels = [f"dp {r['dp']}\nZeRO {r['zero']}" for r in rows]
+    bottom = [0.0] * len(rows)
+    for key, label in kinds:
+        mib = [r["measured"][key] / 2**20 for r in rows]
+        ax.bar(range(len(rows)), mib, bottom=bottom, label=label)
+        bottom = [b + m for b, m in zip(bottom, mib)]
+    ax.set_xticks(range(len(rows)), labels)
+    ax.set(ylabel="MiB per rank (rank 0)", title="Chapter 06: memory per rank, 784-1024-1024-10, Adam")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    stamp(fig, data, source)
+    save(fig, os.path.join(out, "ch06_memory.png"))
+
+
 def placeholder(path, title, how):
     """A plot that says it has no data yet (only when no committed plot exists)."""
     fig = plt.figure(figsize=(7.5, 2.2))
@@ -318,6 +348,7 @@ def main():
             continue
         plot(data, path, out)
     training_curves(args.build, args.out)
+    ch06_memory(args.out)
     ch07_accuracy(args.out)
 
 
