@@ -73,9 +73,12 @@ struct Groups {
 Groups split_groups(const Grid& grid, MPI_Comm world);
 
 /// Frees what split_groups() created.
-void free_groups(Groups& groups);
+inline void free_groups(Groups& groups) {
+  for (MPI_Comm* c : {&groups.dp, &groups.pp, &groups.tp})
+    if (*c != MPI_COMM_NULL) MPI_Comm_free(c);
+}
 
 /// "dp", "pp" or "tp".
-std::string axis_name(Axis axis);
+inline std::string axis_name(Axis axis) { return axis == Axis::Dp ? "dp" : axis == Axis::Pp ? "pp" : "tp"; }
 
 }  // namespace ptt::ch06

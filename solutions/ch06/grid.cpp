@@ -50,11 +50,4 @@ Groups split_groups(const Grid& grid, MPI_Comm world) {
 }
 //! [split_groups]
 
-void free_groups(Groups& groups) {
-  for (MPI_Comm* c : {&groups.dp, &groups.pp, &groups.tp})
-    if (*c != MPI_COMM_NULL) MPI_Comm_free(c);
-}
-
-std::string axis_name(Axis axis) { return axis == Axis::Dp ? "dp" : axis == Axis::Pp ? "pp" : "tp"; }
-
 }  // namespace ptt::ch06

@@ -5,8 +5,9 @@
 set -u
 mpiexec=$1 exe=$2
 work=$(mktemp -d)
-trap 'rm -rf "$work"; [[ -n ${job:-} ]] && kill -9 "$job" 2>/dev/null' EXIT
+trap 'rm -rf "$work"; [[ -n ${job:-} ]] && pkill -9 -s "$job" 2>/dev/null' EXIT
 source "$(dirname "$0")/../idx_fixtures.sh"
+source "$(dirname "$0")/../mpi_job_lib.sh"
 good "$work/data"
 failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -28,23 +29,7 @@ if [[ $code -ne 0 && $code -ne 124 && $took -le 30 ]] && [[ $(grep -c "ch03_mpi:
 else fail "bad input on one rank: exit $code after ${took}s:"; cat "$work/err"; fi
 
 # 3. A rank killed mid-training: the job ends within 10 s, non-zero.
-"$mpiexec" -n 2 "$exe" --data-dir "$work/data" --epochs 100000 --batch-size 4 --no-progress >"$work/out" 2>"$work/err" &
-job=$!
-for _ in $(seq 1 100); do grep -q '^epoch' "$work/out" && break; sleep 0.2; done
-victim=$(pgrep -f "$exe --data-dir $work/data --epochs 100000" | grep -v "^$job\$" | tail -n 1)
-if [[ -z $victim ]]; then fail "killed rank: could not find a rank process"; else
-  kill -9 "$victim"
-  start=$SECONDS
-  while kill -0 "$job" 2>/dev/null && ((SECONDS - start <= 15)); do sleep 0.2; done
-  if kill -0 "$job" 2>/dev/null; then fail "killed rank: the job still runs $((SECONDS - start))s later (hang)"; kill -9 "$job"
-  else
-    wait "$job"; code=$?
-    took=$((SECONDS - start))
-    if [[ $code -ne 0 && $took -le 10 ]]; then echo "ok   killed rank $victim: job ended after ${took}s with exit $code"
-    else fail "killed rank: exit $code after ${took}s"; fi
-  fi
-fi
-job=
+killed_rank_ends_job "$mpiexec" "$exe" "$work/data" --batch-size 4
 
 # 4. Checkpoints: rank 0 writes, every rank resumes. The job is killed (mpiexec and its ranks,
 #    SIGKILL) once the first epoch's checkpoint exists; the resumed job ends with the same
@@ -57,9 +42,7 @@ if [[ -e $data/train-images-idx3-ubyte.gz || -e $data/train-images-idx3-ubyte ]]
   setsid "$mpiexec" -n 2 "$exe" "${run[@]}" --checkpoint "$work/ck" >"$work/out" 2>&1 </dev/null &
   job=$!
   for _ in $(seq 1 2400); do [[ -f $work/ck ]] && break; sleep 0.05; done
-  # The session, not mpiexec's process group: each rank has a process group of its own, and would
-  # run on as an orphan, still writing the checkpoint.
-  pkill -9 -s "$job" 2>/dev/null; wait "$job" 2>/dev/null; job=
+  kill_job "$job"; job=
   if grep -q '^final' "$work/out"; then echo "note the job finished before it could be killed; resuming its last checkpoint"; fi
   timeout 120 "$mpiexec" -n 2 "$exe" "${run[@]}" --checkpoint "$work/ck" --resume >"$work/out" 2>&1 </dev/null
   got=$(grep -o 'param_checksum [0-9a-f]*' "$work/out")

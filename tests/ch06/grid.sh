@@ -11,17 +11,9 @@
 set -u
 mpiexec=$1 exe=$2
 work=$(mktemp -d)
-# A job is started with setsid: mpiexec leads a new session, and its ranks (each in a process group
-# of its own) belong to it. Killing mpiexec's process group would leave the ranks running as
-# orphans, still writing checkpoints; killing the session stops them all.
-kill_job() {
-  pkill -9 -s "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-  for _ in $(seq 1 50); do pgrep -s "$1" >/dev/null || return 0; sleep 0.1; done
-  fail "processes of job $1 survived SIGKILL"
-}
 trap 'rm -rf "$work"; [[ -n ${job:-} ]] && pkill -9 -s "$job" 2>/dev/null' EXIT
 source "$(dirname "$0")/../idx_fixtures.sh"
+source "$(dirname "$0")/../mpi_job_lib.sh"  # kill_job, killed_rank_ends_job
 good "$work/data"
 failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -56,23 +48,7 @@ for flags in "--zero 1 --tp 2" "--dp 2 --order dp-tp-pp" "--pp 2 --order pp-dp-t
 done
 
 # 3. a rank killed mid-training ends the job
-setsid "$mpiexec" -n 2 "$exe" "${tiny[@]}" --epochs 100000 --tp 2 >"$work/out" 2>"$work/err" </dev/null &
-job=$!
-for _ in $(seq 1 100); do grep -q '^epoch' "$work/out" && break; sleep 0.2; done
-victim=$(pgrep -f "$exe --data-dir $work/data" | grep -v "^$job\$" | tail -n 1)
-if [[ -z $victim ]]; then fail "killed rank: could not find a rank process"; else
-  kill -9 "$victim"
-  start=$SECONDS
-  while kill -0 "$job" 2>/dev/null && ((SECONDS - start <= 15)); do sleep 0.2; done
-  if kill -0 "$job" 2>/dev/null; then fail "killed rank: the job still runs $((SECONDS - start))s later (hang)"; kill_job "$job"
-  else
-    wait "$job"; code=$?
-    took=$((SECONDS - start))
-    if [[ $code -ne 0 && $took -le 10 ]]; then echo "ok   killed rank $victim: job ended after ${took}s with exit $code"
-    else fail "killed rank: exit $code after ${took}s"; fi
-  fi
-fi
-job=
+killed_rank_ends_job "$mpiexec" "$exe" "$work/data" --batch-size 8 --tp 2
 
 # 4. and 5. need the real data set (a run long enough to be killed at random moments)
 data=${PTT_DATA_DIR:-/usr/share/datasets/fashion-mnist}

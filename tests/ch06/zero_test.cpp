@@ -94,21 +94,5 @@ TEST_P(Zero1, EachRankKeepsTheStateOfItsShardOnly) {
 INSTANTIATE_TEST_SUITE_P(Optimizers, Zero1, ::testing::Values("sgd", "adam"),
                          [](const auto& param_info) { return std::string(param_info.param); });
 
-TEST(ZeroShard, ShardsCoverTheBufferOnceWithSizesWithinOne) {
-  for (int p : {1, 2, 3, 4, 7})
-    for (std::size_t n : {std::size_t(0), std::size_t(5), std::size_t(1003)}) {
-      std::size_t next = 0, lo = n, hi = 0;
-      for (int r = 0; r < p; ++r) {
-        const Range s = zero_shard(n, r, p);
-        EXPECT_EQ(s.begin, next);
-        next = s.end;
-        lo = std::min(lo, s.size());
-        hi = std::max(hi, s.size());
-      }
-      EXPECT_EQ(next, n);
-      EXPECT_LE(hi - std::min(lo, hi), 1u);
-    }
-}
-
 }  // namespace
 }  // namespace ptt::ch06
