@@ -7,9 +7,10 @@
 #     and resumed each time, ends with the SAME param_checksum as an uninterrupted run;
 #  5. a checkpoint written on dp 2 x tp 2 resumes on dp 4, on pp 2 x tp 2 and with ZeRO-1: the
 #     state is in chapter 01's layout, so any grid can cut it anew.
-# Usage: grid.sh MPIEXEC CH06_HYBRID   (environment: the OpenMPI variables of the CTest test)
+# Usage: grid.sh MPIEXEC CH06_HYBRID flags|checkpoints   (1-3, or 4-5: the sanitizer builds skip
+#        the second, which SIGKILLs whole training runs; environment: the OpenMPI variables)
 set -u
-mpiexec=$1 exe=$2
+mpiexec=$1 exe=$2 part=${3:?usage: grid.sh MPIEXEC CH06_HYBRID flags|checkpoints}
 work=$(mktemp -d)
 trap 'rm -rf "$work"; [[ -n ${job:-} ]] && pkill -9 -s "$job" 2>/dev/null' EXIT
 source "$(dirname "$0")/../idx_fixtures.sh"
@@ -19,6 +20,7 @@ failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 tiny=(--data-dir "$work/data" --no-progress --batch-size 8)
 
+if [[ $part == flags ]]; then
 # 1. refusals, each printed once by the whole job
 refused() {
   local n=$1 want=$2; shift 2
@@ -50,10 +52,14 @@ done
 # 3. a rank killed mid-training ends the job
 killed_rank_ends_job "$mpiexec" "$exe" "$work/data" --batch-size 8 --tp 2
 
+fi
+
 # 4. and 5. need the real data set (a run long enough to be killed at random moments)
 data=${PTT_DATA_DIR:-/usr/share/datasets/fashion-mnist}
-if [[ ! -e $data/train-images-idx3-ubyte.gz && ! -e $data/train-images-idx3-ubyte ]]; then
-  echo "skip checkpoints: no Fashion-MNIST in $data"
+if [[ $part != checkpoints ]]; then
+  :
+elif [[ ! -e $data/train-images-idx3-ubyte.gz && ! -e $data/train-images-idx3-ubyte ]]; then
+  echo "SKIP: no Fashion-MNIST in $data"; exit 77
 else
   run=(--data-dir "$data" --epochs 2 --hidden 64,32 --batch-size 500 --no-progress)
   grid=(--dp 2 --tp 2)
