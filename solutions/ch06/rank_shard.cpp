@@ -1,10 +1,9 @@
 // solutions/ch06/rank_shard.cpp — see rank_shard.hpp.
 #include "ch06/rank_shard.hpp"
 
-#include <algorithm>
-#include <limits>
 #include <string>
 
+#include "ch05/balanced_partition.hpp"
 #include "ptt/error.hpp"
 
 namespace ptt::ch06 {
@@ -42,31 +41,12 @@ std::vector<int> stage_boundaries(const ParamLayout& full, int pp, int tp) {
                                                std::to_string(tp)
                                          : " layers") +
                                  ", and every stage needs at least one (add hidden layers or lower --pp)");
-  starts.push_back(full.num_layers());
-  // best[s][u]: the smallest possible largest stage cost when units [0, u) form s stages;
-  // cut[s][u]: where the last of those stages starts. O(pp * units^2): units are few.
-  const double inf = std::numeric_limits<double>::infinity();
-  const auto U = std::size_t(units);
-  std::vector<std::vector<double>> best(std::size_t(pp) + 1, std::vector<double>(U + 1, inf));
-  std::vector<std::vector<int>> cut(std::size_t(pp) + 1, std::vector<int>(U + 1, 0));
-  best[0][0] = 0;
-  for (int s = 1; s <= pp; ++s)
-    for (int u = s; u <= units; ++u)
-      for (int v = s - 1; v < u; ++v) {
-        const double cost = std::max(best[std::size_t(s - 1)][std::size_t(v)],
-                                     macs(full, starts[std::size_t(v)], starts[std::size_t(u)]));
-        if (cost < best[std::size_t(s)][std::size_t(u)]) {
-          best[std::size_t(s)][std::size_t(u)] = cost;
-          cut[std::size_t(s)][std::size_t(u)] = v;
-        }
-      }
-  std::vector<int> bounds(std::size_t(pp) + 1);
-  int u = units;
-  for (int s = pp; s >= 1; --s) {
-    bounds[std::size_t(s)] = starts[std::size_t(u)];
-    u = cut[std::size_t(s)][std::size_t(u)];
-  }
-  bounds[0] = 0;
+  // The units' multiply-adds, cut by chapter 05's balanced partition; back to layer numbers.
+  starts.push_back(full.num_layers());  // unit u holds layers [starts[u], starts[u+1])
+  std::vector<double> costs;
+  for (std::size_t u = 0; u + 1 < starts.size(); ++u) costs.push_back(macs(full, starts[u], starts[u + 1]));
+  std::vector<int> bounds;
+  for (int b : ch05::balanced_partition(costs, pp)) bounds.push_back(starts[std::size_t(b)]);
   return bounds;
 }
 

@@ -3,7 +3,8 @@
 // Pipeline stages cut the network between tensor-parallel units: with tp > 1 a unit is a layer
 // pair (chapter 05's Megatron split: a column-parallel layer, then a row-parallel one) or an
 // unpaired last layer; with tp = 1 every layer is a unit. Stage s of pp gets a contiguous run of
-// units, balanced by their multiply-adds (the slowest stage sets the pipeline's pace). Inside its
+// units, balanced by their multiply-adds with chapter 05's balanced_partition (the slowest stage
+// sets the pipeline's pace). Inside its
 // stage, tp rank k holds slice k of every split layer and the whole of every replicated one.
 //
 // A rank's part is again a small MLP: its own ParamLayout over the stage's layers with the split

@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "ch05/channel.hpp"
-#include "ch05/partition.hpp"
 #include "ch05/pipeline_engine.hpp"
 #include "ch05/pipeline_mlp.hpp"
 #include "ch05/tensor_parallel.hpp"
@@ -193,13 +192,6 @@ TEST(TensorParallel, WeightsAfterStepsEqualSerialSgdAndAdam) {
 }
 
 // --- pipeline parallel -------------------------------------------------------------------------
-
-TEST(PartitionLayers, BalancesMultiplyAddsAndRefusesTooManyStages) {
-  EXPECT_EQ(partition_layers(ParamLayout({784, 256, 128, 10}), 2), (std::vector<int>{0, 1, 3}));
-  EXPECT_EQ(partition_layers(ParamLayout({10, 10, 10, 10, 10}), 2), (std::vector<int>{0, 2, 4}));
-  EXPECT_EQ(partition_layers(ParamLayout({10, 10, 10, 10, 10}), 4), (std::vector<int>{0, 1, 2, 3, 4}));
-  EXPECT_THROW(partition_layers(ParamLayout({784, 256, 128, 10}), 4), InputError);
-}
 
 class PipelineCase : public ::testing::TestWithParam<std::tuple<Schedule, int, int>> {};
 
