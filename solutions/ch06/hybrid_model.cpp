@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ch03/mpi_runtime.hpp"
+#include "ch06/row_parallel.hpp"
 #include "ch06/zero.hpp"
 #include "ptt/error.hpp"
 #include "ptt/layers.hpp"
@@ -206,13 +207,10 @@ void HybridModel::forward(int micro, Slot& slot, const Dataset& data, std::span<
     const auto u = std::size_t(i);
     const bool relu = shard_.first + i + 1 < L;  // every layer but the network's last
     if (shard_.splits[u] == ch05::Split::Rows) {
-      // Row-parallel: my partial product, summed over the tp group, then the bias once.
-      const auto layer = linear_view(layout, std::span<const float>(params_), i);
-      Matrix& out = ws.acts[u + 1];
-      out.noalias() = ws.acts[u] * layer.W.transpose();
-      tp_allreduce(out);
-      out.rowwise() += layer.b.transpose();
-      if (relu) relu_forward(out);
+      // Row-parallel: my partial product, summed over the tp group, then the bias once (TODO(06.3)).
+      row_parallel_forward(ws.acts[u], linear_view(layout, std::span<const float>(params_), i), relu,
+                           ws.acts[u + 1], groups_.tp);
+      traffic_.tp += std::size_t(ws.acts[u + 1].size()) * kFloat;
     } else {
       forward_layers(layout, params_, i, i + 1, ws, relu);  // column-parallel slice, or a whole layer
     }
