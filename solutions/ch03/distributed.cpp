@@ -15,19 +15,9 @@ void mpi_allreduce(std::span<float> data, MPI_Comm comm) {
 
 BucketedAllreduce::BucketedAllreduce(const ParamLayout& layout, std::size_t bucket_bytes, MPI_Comm comm)
     : layout_(layout), comm_(comm) {
-  // From the top layer down (the order backward finishes them), close a bucket once it holds
-  // bucket_bytes. Layers are contiguous in the buffer, so a bucket is one contiguous range.
-  std::size_t bytes = 0;
-  std::size_t end = layout.size();
-  for (int l = layout.num_layers() - 1; l >= 0; --l) {
-    const LayerSlot& s = layout.layer(l);
-    bytes += (s.end - s.weight) * sizeof(float);
-    if (bytes >= bucket_bytes || l == 0) {
-      buckets_.push_back(Bucket{l, s.weight, end});
-      end = s.weight;
-      bytes = 0;
-    }
-  }
+  // From the top layer down (the order backward finishes them), whole layers per bucket (TODO(03.3)).
+  for (const GradientBucket& b : gradient_buckets(layout, bucket_bytes))
+    buckets_.push_back(Bucket{b.lowest_layer, b.begin, b.end});
 }
 
 void BucketedAllreduce::start(std::span<float> grads, float weight) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ch02/data_parallel.hpp"
+#include "ch03/gradient_buckets.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
