@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "ch08/cost_model.hpp"
@@ -25,8 +26,7 @@ using namespace ptt::ch08;
 
 void print_breakdown(const Layout& l, const Prediction& p, const Machine& machine) {
   std::printf("layout %s\n", l.describe().c_str());
-  std::printf("  compute          %10.3f ms  (GEMMs of the slowest stage, %d micro-batches)\n",
-              1e3 * p.compute_s, l.m);
+  std::printf("  compute          %10.3f ms  (GEMMs of the slowest stage, m = %d)\n", 1e3 * p.compute_s, l.m);
   std::printf("  tp all-reduces   %10.3f ms\n", 1e3 * p.tp_comm_s);
   std::printf("  pp sends         %10.3f ms\n", 1e3 * p.pp_comm_s);
   std::printf("  bubble           %10.3f ms\n", 1e3 * p.bubble_s);
@@ -147,10 +147,16 @@ int main(int argc, char** argv) {
         ranked.size());
     if (!ranked.front().prediction.fits)
       std::printf("no layout fits in %.2f GB per worker\n", machine.memory_bytes / 1e9);
-    for (int r = 0; r < std::min(5, shown); ++r)
-      if (ranked[r].prediction.fits)
-        std::printf("  %d. %s: %s\n", r + 1, ranked[r].layout.describe().c_str(),
-                    reason(ranked[r], model, machine).c_str());
+    // Why: the best five grid shapes (dp, pp, tp, m); layouts that differ only in the schedule or
+    // the ZeRO stage often predict the same step and would repeat the same reason.
+    std::set<std::string> seen;
+    for (std::size_t r = 0; r < ranked.size() && seen.size() < 5 && ranked[r].prediction.fits; ++r) {
+      const Layout& l = ranked[r].layout;
+      const std::string shape = std::to_string(l.dp) + "x" + std::to_string(l.pp) + "x" +
+                                std::to_string(l.tp) + "x" + std::to_string(l.m);
+      if (!seen.insert(shape).second) continue;
+      std::printf("  %zu. %s: %s\n", r + 1, l.describe().c_str(), reason(ranked[r], model, machine).c_str());
+    }
     if (!json_path.empty()) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& e : ranked) j.push_back(entry_json(e));
