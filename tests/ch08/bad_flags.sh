@@ -2,10 +2,11 @@
 # ch08_plan's flags: each bad value exits 2 with one stderr line naming the flag (or the
 # machine.json field); a good run ranks and explains layouts, writes JSON, and the machine it
 # saves as machine.json gives the same table when read back.
-# Usage: bad_flags.sh CH08_PLAN
+# With CH08_CALIBRATE: its bad flags too, and a quick calibration that the planner accepts.
+# Usage: bad_flags.sh CH08_PLAN [CH08_CALIBRATE]
 set -u
 source "$(dirname "$0")/../bad_flags_lib.sh"
-exe=$1
+exe=$1 calibrate=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$refused_err"' EXIT
 big=(--hidden 8192,8192,8192 --batch 4096)
@@ -47,5 +48,19 @@ if "$exe" "${big[@]}" --workers 64 --explain "dp=8,tp=8,zero=1" >"$work/out" 2>"
   echo "ok   --explain prints every term"
 else
   echo "FAIL --explain:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+fi
+
+if [[ -n $calibrate ]]; then
+  expect_refused --out "$calibrate" --repeats 1 --copy-mb 1
+  expect_refused "$work/no/such/dir" "$calibrate" --out "$work/no/such/dir/m.json" --repeats 1 --copy-mb 1
+  expect_refused --link-gbps "$calibrate" --out "$work/c.json" --link-gbps 0
+  expect_refused --hidden "$calibrate" --out "$work/c.json" --hidden 0
+  # A quick calibration (rates are not checked: no timing asserts) that the planner reads back.
+  if "$calibrate" --out "$work/c.json" --repeats 1 --copy-mb 8 >"$work/out" 2>"$work/err" &&
+     "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json"; then
+    echo "ok   ch08_calibrate writes a machine.json that ch08_plan reads"
+  else
+    echo "FAIL ch08_calibrate:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+  fi
 fi
 finish
