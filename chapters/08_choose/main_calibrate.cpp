@@ -1,0 +1,146 @@
+// ch08_calibrate — measure this machine's rates for chapter 08's cost model and write them as
+// machine.json (solutions/ch08/machine.hpp), each value with how it was obtained.
+//
+//   flops_fp32        the trainer's GEMMs: every layer's forward product Y = X W^T + b
+//                     (ptt::linear_forward, Eigen on ONE thread) at the MLP's shapes and batch,
+//                     median of --repeats; the rate is all their FLOPs over all their time.
+//   flops_mixed       not measured (Eigen has no 16-bit GEMM here): the fp32 rate, labelled so.
+//   memory_bandwidth  a copy of a --copy-mb buffer (std::memcpy), read + written bytes over the
+//                     best of --repeats.
+//   links             NOT measured: this program stays MPI-free. The alpha-beta values come from
+//                     --link-alpha-us / --link-gbps (chapter 03's ch03_allreduce_bench measures
+//                     them) and are labelled as given.
+//   workers, memory   one worker per core (--workers-per-node, default: the cores), the node's
+//                     physical memory shared between them.
+//
+// Usage: ch08_calibrate --out machine.json [--hidden 256,128] [--batch 128] [--repeats 7]
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ch08/machine.hpp"
+#include "ptt/cli.hpp"
+#include "ptt/error.hpp"
+#include "ptt/layers.hpp"
+#include "ptt/tensor.hpp"
+#include "ptt/timer.hpp"
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ptt::run_main("ch08_calibrate", [&] {
+    std::string out_path, hidden = "256,128", name = "this-host";
+    int batch = 128, repeats = 7, copy_mb = 256, workers_per_node = 0;
+    double link_alpha_us = 1.0, link_gbps = 10.0;
+    CLI::App app{"Chapter 08: measure GEMM FLOP/s and memory bandwidth, write machine.json."};
+    app.add_option("--out", out_path, "machine.json to write")->required();
+    app.add_option("--name", name, "the machine's name in the file")->capture_default_str();
+    app.add_option("--hidden", hidden, "the MLP's hidden widths (784 in, 10 out)")->capture_default_str();
+    app.add_option("--batch", batch, "rows of the products")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1 << 16));
+    app.add_option("--repeats", repeats, "timed repeats (median / best)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    app.add_option("--copy-mb", copy_mb, "size of the copied buffer, MB")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1 << 14));
+    app.add_option("--workers-per-node", workers_per_node, "workers per node (default: the cores)")
+        ->check(CLI::Range(1, 1 << 16));
+    app.add_option("--link-alpha-us", link_alpha_us, "link latency, microseconds (not measured here)")
+        ->capture_default_str()
+        ->check(CLI::Range(1e-6, 1e9));
+    app.add_option("--link-gbps", link_gbps, "link bandwidth, GB/s (not measured here)")
+        ->capture_default_str()
+        ->check(CLI::Range(1e-6, 1e9));
+    if (auto code = ptt::parse_args(app, argc, argv)) return *code;
+    Eigen::setNbThreads(1);  // one worker is one thread: its rate, not the node's
+
+    std::vector<int> widths{784};
+    for (int h : ptt::parse_size_list(hidden, "--hidden")) widths.push_back(h);
+    widths.push_back(10);
+
+    // GEMMs: each layer's forward product at the MLP's shape, timed together per repeat.
+    std::vector<ptt::Matrix> X, W, Y;
+    std::vector<ptt::Vector> b;
+    double flops = 0;
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+      X.push_back(ptt::Matrix::Constant(batch, widths[l], 0.5f));
+      W.push_back(ptt::Matrix::Constant(widths[l + 1], widths[l], 0.25f));
+      b.push_back(ptt::Vector::Constant(widths[l + 1], 0.125f));
+      Y.push_back(ptt::Matrix::Zero(batch, widths[l + 1]));
+      flops += 2.0 * batch * widths[l] * static_cast<double>(widths[l + 1]);
+    }
+    std::vector<double> gemm_s;
+    for (int r = 0; r <= repeats; ++r) {  // the first round warms up and is not counted
+      ptt::Stopwatch t;
+      for (std::size_t l = 0; l < X.size(); ++l) ptt::linear_forward(X[l], W[l], b[l], Y[l]);
+      if (r > 0) gemm_s.push_back(t.seconds());
+    }
+    // Check the products before believing their time: every output is 0.5 * 0.25 * I + 0.125.
+    for (std::size_t l = 0; l < X.size(); ++l) {
+      const float want = 0.125f * static_cast<float>(widths[l]) + 0.125f;
+      PTT_CHECK(std::abs(Y[l](0, 0) - want) <= 1e-3f * want,
+                "layer " + std::to_string(l) + " product is wrong");
+    }
+    const double flops_rate = flops / median(gemm_s);
+
+    // Memory bandwidth: a copy reads and writes every byte once.
+    const std::size_t bytes = static_cast<std::size_t>(copy_mb) << 20;
+    std::vector<char> src(bytes, 1), dst(bytes, 0);
+    double best = 1e30;
+    for (int r = 0; r <= repeats; ++r) {
+      ptt::Stopwatch t;
+      std::memcpy(dst.data(), src.data(), bytes);
+      if (r > 0) best = std::min(best, t.seconds());
+    }
+    PTT_CHECK(dst[bytes - 1] == 1, "the copy did not happen");
+    const double bandwidth = 2.0 * static_cast<double>(bytes) / best;
+
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (workers_per_node == 0) workers_per_node = cores;
+    const double node_memory =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+
+    ptt::ch08::Machine m;
+    m.name = name;
+    m.flops_fp32 = flops_rate;
+    m.sources["flops_fp32"] = "measured by ch08_calibrate: forward GEMMs of 784-" + hidden + "-10 at batch " +
+                              std::to_string(batch) + ", Eigen, 1 thread, median of " +
+                              std::to_string(repeats);
+    m.flops_mixed = flops_rate;
+    m.sources["flops_mixed"] = "not measured (no 16-bit GEMM in Eigen here): the fp32 rate";
+    m.memory_bandwidth = bandwidth;
+    m.sources["memory_bandwidth"] = "measured by ch08_calibrate: memcpy of " + std::to_string(copy_mb) +
+                                    " MB, read + write, best of " + std::to_string(repeats);
+    m.intra_node = m.inter_node = {link_alpha_us * 1e-6, 1.0 / (link_gbps * 1e9)};
+    m.sources["intra_node"] = m.sources["inter_node"] =
+        "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
+    m.workers_per_node = workers_per_node;
+    m.sources["workers_per_node"] =
+        "--workers-per-node, default the cores (std::thread::hardware_concurrency)";
+    m.cores_per_node = cores;
+    m.sources["cores_per_node"] = "std::thread::hardware_concurrency";
+    m.memory_bytes = node_memory / workers_per_node;
+    m.sources["memory_bytes"] = "physical memory (sysconf) / workers per node";
+    ptt::ch08::save_machine(m, out_path);
+    std::printf("GEMM %.2f GFLOP/s (1 thread), copy %.2f GB/s, %d cores, %.1f GB per worker -> %s\n",
+                flops_rate / 1e9, bandwidth / 1e9, cores, m.memory_bytes / 1e9, out_path.c_str());
+    return 0;
+  });
+}

@@ -1,0 +1,168 @@
+// Chapter 08's cost model: each term below is a formula an earlier chapter derived and measured.
+// Notation: a layer maps I inputs to O outputs; n rows per micro-batch; T = tp, P = pp, D = dp.
+#include "ch08/cost_model.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+
+#include "ptt/error.hpp"
+
+namespace ptt::ch08 {
+
+namespace {
+
+// Chapter 06's Megatron pairs: with T > 1, layers pair up from the input. The first of a pair is
+// split by outputs (column-parallel), the second by inputs (row-parallel); an unpaired last layer
+// is replicated.
+bool column_split(int layer, int layers, int tp) { return tp > 1 && layer % 2 == 0 && layer + 1 < layers; }
+bool row_split(int layer, int tp) { return tp > 1 && layer % 2 == 1; }
+
+double io(const std::vector<int>& w, int layer) { return static_cast<double>(w[layer]) * w[layer + 1]; }
+
+}  // namespace
+
+std::string Layout::describe() const {
+  std::ostringstream s;
+  s << "dp=" << dp << " pp=" << pp << " tp=" << tp << " m=" << m << ' '
+    << (schedule == Schedule::gpipe ? "gpipe" : "1f1b") << " zero=" << zero;
+  return s.str();
+}
+
+double Model::params() const {
+  double total = 0;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l)
+    total += static_cast<double>(widths[l]) * widths[l + 1] + widths[l + 1];
+  return total;
+}
+
+std::vector<int> partition_stages(const std::vector<int>& widths, int pp, int tp) {
+  const int layers = static_cast<int>(widths.size()) - 1;
+  // The units a cut may fall between: single layers, or Megatron pairs when T > 1 (chapter 06).
+  std::vector<int> unit_start;
+  for (int l = 0; l < layers; l += (tp > 1 ? 2 : 1)) unit_start.push_back(l);
+  const int units = static_cast<int>(unit_start.size());
+  if (pp < 1 || pp > units) return {};
+  unit_start.push_back(layers);
+  std::vector<double> prefix(units + 1, 0.0);  // multiply-adds of units [0, u)
+  for (int u = 0; u < units; ++u) {
+    double cost = 0;
+    for (int l = unit_start[u]; l < unit_start[u + 1]; ++l) cost += io(widths, l);
+    prefix[u + 1] = prefix[u] + cost;
+  }
+  // best[k][u]: the smallest largest stage when units [0, u) form k stages (chapter 06's balance).
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<double>> best(pp + 1, std::vector<double>(units + 1, inf));
+  std::vector<std::vector<int>> cut(pp + 1, std::vector<int>(units + 1, 0));
+  best[0][0] = 0;
+  for (int k = 1; k <= pp; ++k)
+    for (int u = k; u <= units; ++u)
+      for (int c = k - 1; c < u; ++c) {
+        const double v = std::max(best[k - 1][c], prefix[u] - prefix[c]);
+        if (v < best[k][u]) best[k][u] = v, cut[k][u] = c;
+      }
+  std::vector<int> bounds(pp + 1);
+  bounds[pp] = units;
+  for (int k = pp; k >= 1; --k) bounds[k - 1] = cut[k][bounds[k]];
+  for (int& b : bounds) b = unit_start[b];  // units -> layers
+  return bounds;
+}
+
+Prediction predict(const Model& model, const Layout& layout, const Machine& machine) {
+  PTT_CHECK(model.widths.size() >= 2, "a model has at least one layer");
+  PTT_CHECK(layout.dp >= 1 && layout.pp >= 1 && layout.tp >= 1 && layout.m >= 1,
+            "layout sizes must be positive");
+  Prediction out;
+  const auto& w = model.widths;
+  const int layers = static_cast<int>(w.size()) - 1;
+  const int tp = layout.tp, pp = layout.pp, dp = layout.dp, m = layout.m;
+  for (int l = 0; l < layers; ++l)
+    if (column_split(l, layers, tp) && w[l + 1] % tp != 0) {
+      out.invalid = "tp " + std::to_string(tp) + " does not divide width " + std::to_string(w[l + 1]);
+      return out;
+    }
+  const std::vector<int> stages = partition_stages(w, pp, tp);
+  if (stages.empty()) {
+    out.invalid = "pp " + std::to_string(pp) + " exceeds the " + (tp > 1 ? "layer pairs" : "layers");
+    return out;
+  }
+  const double rows = model.batch / dp;  // the replica's share of the global batch (chapter 06)
+  if (rows < m) {
+    out.invalid = "m " + std::to_string(m) + " exceeds the rows per replica";
+    return out;
+  }
+  const double n = rows / m;  // rows per micro-batch
+  const bool mixed = model.precision == Precision::mixed;
+  const double elem = mixed ? 2.0 : 4.0;  // bytes of an activation or gradient value
+  const double rate = mixed ? machine.flops_mixed : machine.flops_fp32;
+  // Contention (chapter 02's lesson on 2 cores): more workers on a node than cores share them.
+  const int workers = dp * pp * tp;
+  const double on_node = std::min(workers, machine.workers_per_node);
+  const double slow = machine.cores_per_node > 0 ? std::max(1.0, on_node / machine.cores_per_node) : 1.0;
+  // Ranks are numbered tp innermost, then pp, then dp (chapter 06): a group stays inside a node
+  // while the ranks it spans fit in one. A ring that crosses nodes runs at the slower link.
+  const Link tp_link = tp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
+  const Link pp_link = tp * pp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
+  const Link dp_link = workers <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
+
+  double worst = -1;
+  for (int s = 0; s < pp; ++s) {
+    double fwd_flops = 0, bwd_flops = 0, tp_f = 0, tp_b = 0, psi = 0, act_values = w[stages[s]];
+    for (int l = stages[s]; l < stages[s + 1]; ++l) {
+      const bool col = column_split(l, layers, tp), row = row_split(l, tp);
+      const double share = (col || row) ? 1.0 / tp : 1.0;
+      // Chapter 01: forward Y = X W^T is 2 n I O flops; backward dW = dY^T X and dX = dY W are
+      // 2 n I O each, and the network's first layer needs no dX. Split layers do 1/T of it.
+      fwd_flops += 2.0 * n * io(w, l) * share;
+      bwd_flops += (l == 0 ? 2.0 : 4.0) * n * io(w, l) * share;
+      // Chapter 06's tp traffic: a row-split layer all-reduces its output (n O) forward, a
+      // column-split layer but the network's first all-reduces its input gradient (n I) backward.
+      if (row) tp_f += ring_allreduce_time(n * w[l + 1] * elem, tp, tp_link);
+      if (col && l > 0) tp_b += ring_allreduce_time(n * w[l] * elem, tp, tp_link);
+      // Chapter 06's Psi_r: column-split (IO + O)/T, row-split IO/T + O (bias once), else IO + O.
+      psi += col ? (io(w, l) + w[l + 1]) / tp : row ? io(w, l) / tp + w[l + 1] : io(w, l) + w[l + 1];
+      act_values += col ? w[l + 1] / static_cast<double>(tp) : w[l + 1];  // outputs as the worker holds them
+    }
+    const double comp_f = fwd_flops / rate * slow, comp_b = bwd_flops / rate * slow;
+    // Chapter 05/06's pipeline messages: activations forward unless last, gradients back unless first.
+    const double pp_f =
+        s + 1 < pp ? pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte : 0.0;
+    const double pp_b = s > 0 ? pp_link.alpha_s + n * w[stages[s]] * elem * pp_link.beta_s_per_byte : 0.0;
+    const double t_f = comp_f + tp_f + pp_f, t_b = comp_b + tp_b + pp_b;
+
+    // Chapter 03's ring over the D replicas of this stage's gradients (ZeRO-1/2's reduce-scatter
+    // plus all-gather move the same bytes; ZeRO-3 also all-gathers the parameters for the
+    // backward: 3 Psi instead of 2 Psi, the ZeRO paper's 1.5x). Chapter 06 starts it when the
+    // last micro-batch's backward starts, so that backward hides up to its own length.
+    const double dp_full = ring_allreduce_time(psi * elem, dp, dp_link) * (layout.zero == 3 ? 1.5 : 1.0);
+    const double dp_exposed = std::max(0.0, dp_full - comp_b);
+    // The update streams parameters (read and write), gradients (read) and the state (read and
+    // write) through memory once; ZeRO >= 1 updates a 1/D shard.
+    const double state = mixed ? 4.0 + 4.0 * model.optimizer_k : 4.0 * model.optimizer_k;
+    const double owned = layout.zero >= 1 ? psi / dp : psi;
+    const double update = owned * (2 * elem + elem + 2 * state) / machine.memory_bandwidth * slow;
+    const double pipe = pipeline_step_time(t_f, t_b, pp, m);
+    const double step = pipe + dp_exposed + update;
+    if (step > worst) {
+      worst = step;
+      out.compute_s = m * (comp_f + comp_b);
+      out.tp_comm_s = m * (tp_f + tp_b);
+      out.pp_comm_s = m * (pp_f + pp_b);
+      out.bubble_s = pipe - m * (t_f + t_b);
+      out.dp_comm_s = dp_full;
+      out.dp_exposed_s = dp_exposed;
+      out.update_s = update;
+      out.step_s = step;
+    }
+    // Activations (chapter 05): GPipe holds all m micro-batches; 1F1B holds min(P - s, m) on stage s.
+    const double held = layout.schedule == Schedule::gpipe ? m : std::min(pp - s, m);
+    const MemoryBreakdown mem = memory_per_worker(
+        {psi, dp, layout.zero, model.precision, model.optimizer_k, held * n * act_values * elem});
+    if (mem.total() > out.memory.total()) out.memory = mem;
+  }
+  out.samples_per_s = out.step_s > 0 ? model.batch / out.step_s : 0.0;
+  out.fits = out.memory.total() <= machine.memory_bytes;
+  return out;
+}
+
+}  // namespace ptt::ch08

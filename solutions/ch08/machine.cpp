@@ -1,0 +1,136 @@
+// The shipped machine profiles and machine.json. Every shipped value names its source: a
+// datasheet where there is one, "estimate" where there is not (latencies: calibrate them).
+#include "ch08/machine.hpp"
+
+#include <fstream>
+
+#include "ptt/error.hpp"
+
+namespace ptt::ch08 {
+
+namespace {
+
+Machine h100_cluster() {
+  Machine m;
+  m.name = "h100-cluster";
+  m.flops_fp32 = 67e12;
+  m.sources["flops_fp32"] = "NVIDIA H100 SXM datasheet: FP32 67 TFLOP/s (non-tensor); TF32 dense ~495";
+  m.flops_mixed = 989e12;
+  m.sources["flops_mixed"] =
+      "NVIDIA H100 SXM datasheet: BF16 tensor core 989 TFLOP/s dense (1979 with sparsity)";
+  m.memory_bandwidth = 3.35e12;
+  m.sources["memory_bandwidth"] = "NVIDIA H100 SXM datasheet: HBM3 3.35 TB/s";
+  m.intra_node = {3e-6, 1.0 / 450e9};
+  m.sources["intra_node"] =
+      "beta: NVLink 4, 900 GB/s total per GPU = 450 GB/s each way (NVIDIA datasheet); alpha 3 us: estimate";
+  m.inter_node = {5e-6, 1.0 / 50e9};
+  m.sources["inter_node"] =
+      "beta: InfiniBand NDR 400 Gb/s = 50 GB/s per GPU (one NIC per GPU); alpha 5 us: estimate";
+  m.workers_per_node = 8;
+  m.sources["workers_per_node"] = "DGX/HGX H100: 8 GPUs per node";
+  m.memory_bytes = 80e9;
+  m.sources["memory_bytes"] = "NVIDIA H100 SXM datasheet: 80 GB HBM3";
+  m.cores_per_node = 0;
+  m.sources["cores_per_node"] = "0: one GPU per worker, no contention modelled";
+  return m;
+}
+
+double positive(const nlohmann::json& j, const std::string& field, const std::string& where) {
+  require_input(j.contains(field), where + ": field '" + field + "' is missing");
+  const auto& v = j.at(field);
+  require_input(v.is_number(), where + ": field '" + field + "' must be a number");
+  const double x = v.get<double>();
+  require_input(x > 0, where + ": field '" + field + "' must be positive (got " + v.dump() + ")");
+  return x;
+}
+
+Link link(const nlohmann::json& j, const std::string& field, const std::string& where) {
+  require_input(
+      j.contains(field) && j.at(field).is_object(),
+      where + ": field '" + field + "' must be an object {\"alpha_s\": ..., \"beta_s_per_byte\": ...}");
+  return {positive(j.at(field), "alpha_s", where + ": " + field),
+          positive(j.at(field), "beta_s_per_byte", where + ": " + field)};
+}
+
+}  // namespace
+
+std::vector<std::string> machine_profiles() { return {"h100-cluster"}; }
+
+Machine builtin_machine(const std::string& name) {
+  if (name == "h100-cluster") return h100_cluster();
+  std::string list;
+  for (const auto& p : machine_profiles()) list += (list.empty() ? "" : ", ") + p;
+  throw InputError("--machine: unknown profile '" + name + "' (use " + list + " or a machine.json file)");
+}
+
+nlohmann::json machine_to_json(const Machine& m) {
+  nlohmann::json j;
+  j["name"] = m.name;
+  j["flops_fp32"] = m.flops_fp32;
+  j["flops_mixed"] = m.flops_mixed;
+  j["memory_bandwidth"] = m.memory_bandwidth;
+  j["intra_node"] = {{"alpha_s", m.intra_node.alpha_s}, {"beta_s_per_byte", m.intra_node.beta_s_per_byte}};
+  j["inter_node"] = {{"alpha_s", m.inter_node.alpha_s}, {"beta_s_per_byte", m.inter_node.beta_s_per_byte}};
+  j["workers_per_node"] = m.workers_per_node;
+  j["memory_bytes"] = m.memory_bytes;
+  j["cores_per_node"] = m.cores_per_node;
+  j["sources"] = m.sources;
+  return j;
+}
+
+Machine machine_from_json(const nlohmann::json& j, const std::string& where) {
+  require_input(j.is_object(), where + ": a machine must be a JSON object");
+  Machine m;
+  require_input(j.contains("name") && j.at("name").is_string(), where + ": field 'name' must be a string");
+  m.name = j.at("name").get<std::string>();
+  m.flops_fp32 = positive(j, "flops_fp32", where);
+  m.flops_mixed = positive(j, "flops_mixed", where);
+  m.memory_bandwidth = positive(j, "memory_bandwidth", where);
+  m.intra_node = link(j, "intra_node", where);
+  m.inter_node = link(j, "inter_node", where);
+  const double per_node = positive(j, "workers_per_node", where);
+  require_input(j.at("workers_per_node").is_number_integer(),
+                where + ": field 'workers_per_node' must be an integer");
+  m.workers_per_node = static_cast<int>(per_node);
+  m.memory_bytes = positive(j, "memory_bytes", where);
+  if (j.contains("cores_per_node")) {
+    const auto& c = j.at("cores_per_node");
+    require_input(c.is_number_integer() && c.get<long>() >= 0,
+                  where + ": field 'cores_per_node' must be a non-negative integer");
+    m.cores_per_node = c.get<int>();
+  }
+  if (j.contains("sources")) {
+    require_input(j.at("sources").is_object(), where + ": field 'sources' must be an object of strings");
+    for (const auto& [field, text] : j.at("sources").items()) {
+      require_input(text.is_string(), where + ": field 'sources." + field + "' must be a string");
+      m.sources[field] = text.get<std::string>();
+    }
+  }
+  return m;
+}
+
+Machine load_machine(const std::string& path) {
+  std::ifstream in(path);
+  require_input(in.good(), "--machine: cannot open " + path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  return machine_from_json(j, path);
+}
+
+void save_machine(const Machine& machine, const std::string& path) {
+  std::ofstream out(path);
+  require_input(out.good(), "cannot write " + path);
+  out << machine_to_json(machine).dump(2) << '\n';
+  require_input(out.good(), "cannot write " + path);
+}
+
+Machine resolve_machine(const std::string& name_or_path) {
+  const bool file = name_or_path.size() > 5 && name_or_path.ends_with(".json");
+  return file ? load_machine(name_or_path) : builtin_machine(name_or_path);
+}
+
+}  // namespace ptt::ch08

@@ -1,0 +1,49 @@
+// solutions/ch08/machine.hpp — the machines the planner knows: shipped profiles (each value with
+// its source) and machine.json files, read and written with nlohmann-json.
+//
+// machine.json (every rate positive; "sources" optional, one string per field):
+//   {
+//     "name": "h100-cluster",
+//     "flops_fp32": 6.7e13,            GEMM FLOP/s of one worker in fp32
+//     "flops_mixed": 9.89e14,          ... in 16-bit (mixed precision)
+//     "memory_bandwidth": 3.35e12,     bytes/s of one worker's memory
+//     "intra_node": {"alpha_s": 3e-6, "beta_s_per_byte": 2.2e-12},   a message of b bytes: alpha + b beta
+//     "inter_node": {"alpha_s": 5e-6, "beta_s_per_byte": 2e-11},
+//     "workers_per_node": 8,
+//     "memory_bytes": 8e10,            one worker's memory
+//     "cores_per_node": 0,             0: no contention; else time x max(1, workers on a node / cores)
+//     "sources": {"flops_fp32": "NVIDIA H100 datasheet", ...}
+//   }
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ch08/cost_model.hpp"
+
+namespace ptt::ch08 {
+
+/// @brief The names of the shipped profiles.
+std::vector<std::string> machine_profiles();
+
+/// @brief The shipped profile @p name. @throws InputError naming the profiles when there is none.
+Machine builtin_machine(const std::string& name);
+
+/// @brief @p machine as machine.json's object.
+nlohmann::json machine_to_json(const Machine& machine);
+
+/// @brief A machine from machine.json's object. @param where names the source in errors (a file).
+/// @throws InputError "WHERE: field 'F' ..." for a missing, mistyped or non-positive field.
+Machine machine_from_json(const nlohmann::json& j, const std::string& where);
+
+/// @brief Reads machine.json from @p path. @throws InputError naming the file (and the field).
+Machine load_machine(const std::string& path);
+
+/// @brief Writes @p machine to @p path as machine.json. @throws InputError when it cannot.
+void save_machine(const Machine& machine, const std::string& path);
+
+/// @brief A profile name, or a path to a machine.json (anything ending in .json).
+Machine resolve_machine(const std::string& name_or_path);
+
+}  // namespace ptt::ch08

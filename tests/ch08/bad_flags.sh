@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# ch08_plan's flags: each bad value exits 2 with one stderr line naming the flag (or the
+# machine.json field); a good run ranks and explains layouts, writes JSON, and the machine it
+# saves as machine.json gives the same table when read back.
+# With CH08_CALIBRATE: its bad flags too, and a quick calibration that the planner accepts.
+# Usage: bad_flags.sh CH08_PLAN [CH08_CALIBRATE]
+set -u
+source "$(dirname "$0")/../bad_flags_lib.sh"
+exe=$1 calibrate=${2:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work" "$refused_err"' EXIT
+big=(--hidden 8192,8192,8192 --batch 4096)
+check() { expect_refused "$1" "$exe" "${@:2}"; }
+check --workers --hidden 8192,8192,8192 --batch 4 --workers 7    # 7 divides no width, exceeds the 4 layers and the 4 rows
+check --workers --workers 0
+check --batch --batch 0
+check --batch --batch -5
+check --memory-gb --memory-gb 0
+check --memory-gb --memory-gb -80
+check --machine --machine tpu-pod
+check --machine --machine "$work/missing.json"
+check --hidden --hidden 256,0
+check --precision --precision half
+check --optimizer --optimizer lamb
+check --top --top 0
+check --inputs --inputs 0
+check --outputs --outputs -10
+check --explain --workers 8 --explain "dp=4,pp=1,tp=1"
+check --explain --workers 8 --explain "dp=8,colour=2"
+check --explain --workers 8 --explain "tp=8" --hidden 100   # 8 does not divide 100
+echo '{"name": "x", "flops_fp32": 1e12}' >"$work/partial.json"
+check flops_mixed --machine "$work/partial.json"
+echo '{"name": "x", ' >"$work/broken.json"
+check broken.json --machine "$work/broken.json"
+
+# A good run: a table, five reasons, a JSON list; the saved machine reads back to the same table.
+if "$exe" "${big[@]}" --workers 64 --optimizer adam --top 5 --json "$work/plan.json" \
+     --save-machine "$work/h100.json" >"$work/out1" 2>"$work/err" &&
+   "$exe" "${big[@]}" --workers 64 --optimizer adam --top 5 --machine "$work/h100.json" >"$work/out2" 2>>"$work/err" &&
+   grep -q '^   1  dp=' "$work/out1" && grep -q '^  1\. dp=' "$work/out1" &&
+   grep -q '"samples_per_s"' "$work/plan.json" &&
+   diff <(tail -n +2 "$work/out1") <(tail -n +2 "$work/out2") >/dev/null; then
+  echo "ok   a ranked plan, its JSON, and the same table from the saved machine.json"
+else
+  echo "FAIL the good run:"; cat "$work/out1" "$work/err"; failures=$((failures + 1))
+fi
+if "$exe" "${big[@]}" --workers 64 --explain "dp=8,tp=8,zero=1" >"$work/out" 2>"$work/err" && grep -q "bubble" "$work/out"; then
+  echo "ok   --explain prints every term"
+else
+  echo "FAIL --explain:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+fi
+
+if [[ -n $calibrate ]]; then
+  expect_refused --out "$calibrate" --repeats 1 --copy-mb 1
+  expect_refused "$work/no/such/dir" "$calibrate" --out "$work/no/such/dir/m.json" --repeats 1 --copy-mb 1
+  expect_refused --link-gbps "$calibrate" --out "$work/c.json" --link-gbps 0
+  expect_refused --hidden "$calibrate" --out "$work/c.json" --hidden 0
+  # A quick calibration (rates are not checked: no timing asserts) that the planner reads back.
+  if "$calibrate" --out "$work/c.json" --repeats 1 --copy-mb 8 >"$work/out" 2>"$work/err" &&
+     "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json"; then
+    echo "ok   ch08_calibrate writes a machine.json that ch08_plan reads"
+  else
+    echo "FAIL ch08_calibrate:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+  fi
+fi
+finish

@@ -1,0 +1,191 @@
+// Chapter 08's cost model on small hand-computed cases: each term of predict() against the
+// arithmetic of the formula it comes from, on a machine of round numbers.
+#include "ch08/cost_model.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace ptt::ch08;
+
+// 1000 FLOP/s in fp32, 2000 in 16-bit; a memory so fast that the update costs nothing; links of
+// round numbers; 8 workers per node.
+Machine round_machine() {
+  Machine m;
+  m.name = "round";
+  m.flops_fp32 = 1000;
+  m.flops_mixed = 2000;
+  m.memory_bandwidth = 1e30;
+  m.intra_node = {0.1, 0.01};
+  m.inter_node = {1.0, 0.1};
+  m.workers_per_node = 8;
+  m.memory_bytes = 1e12;
+  return m;
+}
+
+Model small(std::vector<int> widths, double batch) {
+  Model model;
+  model.widths = std::move(widths);
+  model.batch = batch;
+  return model;
+}
+
+Layout grid(int dp, int pp, int tp, int m, Schedule schedule = Schedule::gpipe, int zero = 0) {
+  return Layout{dp, pp, tp, m, schedule, zero};
+}
+
+TEST(CostModel, SerialIsTheFlopsOfForwardAndBackward) {
+  // 4-8-2, B 10: forward 2 B (32 + 16) = 960 flops; backward 2 B 32 (first layer: no dX) +
+  // 4 B 16 = 1280. 2240 flops at 1000 FLOP/s.
+  const Prediction p = predict(small({4, 8, 2}, 10), grid(1, 1, 1, 1), round_machine());
+  ASSERT_TRUE(p.invalid.empty()) << p.invalid;
+  EXPECT_NEAR(p.compute_s, 2.24, 1e-12);
+  EXPECT_NEAR(p.step_s, 2.24, 1e-12);
+  EXPECT_EQ(p.tp_comm_s + p.pp_comm_s + p.dp_comm_s + p.bubble_s, 0.0);
+  EXPECT_NEAR(p.samples_per_s, 10 / 2.24, 1e-9);
+}
+
+TEST(CostModel, MixedPrecisionUsesThe16BitRate) {
+  EXPECT_NEAR(predict(
+                  [] {
+                    auto m = small({4, 8, 2}, 10);
+                    m.precision = Precision::mixed;
+                    return m;
+                  }(),
+                  grid(1, 1, 1, 1), round_machine())
+                  .compute_s,
+              1.12, 1e-12);
+}
+
+TEST(CostModel, DataParallelRingOverlapsTheBackward) {
+  // dp 2: 5 rows each, compute 1.12 s, of which backward 0.64 s. Psi = 40 + 18 = 58 floats,
+  // 232 bytes: ring over 2 inside a node = 2 (0.1) + 232 (0.01) = 2.52 s, 0.64 s of it hidden.
+  const Prediction p = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), round_machine());
+  EXPECT_NEAR(p.compute_s, 1.12, 1e-12);
+  EXPECT_NEAR(p.dp_comm_s, 2.52, 1e-12);
+  EXPECT_NEAR(p.dp_exposed_s, 2.52 - 0.64, 1e-12);
+  EXPECT_NEAR(p.step_s, 3.0, 1e-12);
+}
+
+TEST(CostModel, DataParallelAcrossNodesUsesTheInterNodeLink) {
+  // One worker per node: the ring runs on the inter-node link, 2 (1) + 232 (0.1) = 25.2 s.
+  Machine machine = round_machine();
+  machine.workers_per_node = 1;
+  const Prediction p = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine);
+  EXPECT_NEAR(p.dp_comm_s, 25.2, 1e-12);
+  EXPECT_NEAR(p.step_s, 1.12 + 25.2 - 0.64, 1e-12);
+}
+
+TEST(CostModel, ZeroStage3MovesHalfAgainTheBytes) {
+  // The ZeRO paper: stage 3 all-gathers the parameters as well, 3 Psi instead of 2 Psi.
+  const Prediction p = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1, Schedule::gpipe, 3), round_machine());
+  EXPECT_NEAR(p.dp_comm_s, 1.5 * 2.52, 1e-12);
+}
+
+TEST(CostModel, TensorParallelHandComputed) {
+  // 4-8-8-2 on tp 2, B 10: layer 1 column-split (32 weights), layer 2 row-split (64), layer 3
+  // replicated (16). Forward 2 B (32/2 + 64/2 + 16) = 1280 flops, backward 2 B 32/2 +
+  // 4 B (64/2 + 16) = 2240: 3.52 s. One all-reduce forward (layer 2's output, 10 x 8 floats =
+  // 320 bytes: 0.2 + 3.2 s); none backward (layer 1 is the network's first: no input gradient).
+  const Prediction p = predict(small({4, 8, 8, 2}, 10), grid(1, 1, 2, 1), round_machine());
+  ASSERT_TRUE(p.invalid.empty()) << p.invalid;
+  EXPECT_NEAR(p.compute_s, 3.52, 1e-12);
+  EXPECT_NEAR(p.tp_comm_s, 3.4, 1e-12);
+  EXPECT_NEAR(p.step_s, 6.92, 1e-12);
+  // Chapter 06's Psi_r: (32 + 8)/2 + (64/2 + 8) + (16 + 2) = 78 floats, 12 bytes each (SGD);
+  // activations: input 4, layer 1's half 4, layer 2's 8, layer 3's 2 = 18 floats per row.
+  EXPECT_NEAR(p.memory.total(), 78 * 12 + 10 * 18 * 4, 1e-9);
+}
+
+TEST(CostModel, PipelineBubbleOfTheSlowestStage) {
+  // 4-8-8-2 on 3 stages (one layer each), m 2, B 10 (5 rows), free links. Stage times per
+  // micro-batch: 0.32 + 0.32, 0.64 + 1.28, 0.16 + 0.32 s: the middle one (1.92 s) sets the
+  // pace: (m + p - 1) 1.92 = 7.68 s, of which (p - 1) 1.92 = 3.84 s bubble.
+  Machine machine = round_machine();
+  machine.intra_node = machine.inter_node = {0, 0};
+  const Prediction p = predict(small({4, 8, 8, 2}, 10), grid(1, 3, 1, 2), machine);
+  ASSERT_TRUE(p.invalid.empty()) << p.invalid;
+  EXPECT_NEAR(p.compute_s, 3.84, 1e-12);
+  EXPECT_NEAR(p.bubble_s, 3.84, 1e-12);
+  EXPECT_NEAR(p.step_s, 7.68, 1e-12);
+  EXPECT_NEAR(p.bubble_s / p.step_s, 2.0 / 4.0, 1e-12);  // (p-1)/(m+p-1)
+}
+
+TEST(CostModel, PipelineSendsAtTheBoundaries) {
+  // Same pipeline on the intra-node link: the middle stage sends 5 x 8 floats forward (160 bytes)
+  // and 160 bytes back, 0.1 + 1.6 s each, per micro-batch.
+  const Prediction p = predict(small({4, 8, 8, 2}, 10), grid(1, 3, 1, 2), round_machine());
+  EXPECT_NEAR(p.pp_comm_s, 2 * 2 * 1.7, 1e-12);
+}
+
+TEST(CostModel, OneFOneBHoldsFewerMicroBatches) {
+  // m 4 on 3 stages, B 10 (2.5 rows): GPipe holds 4 micro-batches, 1F1B min(p - s, m). The
+  // middle stage needs the most (72 floats of parameters, 16 activation floats per row):
+  // GPipe 4 x 2.5 x 16 x 4 = 640 bytes, 1F1B 2 x 2.5 x 16 x 4 = 320 bytes.
+  const Model model = small({4, 8, 8, 2}, 10);
+  const Prediction gpipe = predict(model, grid(1, 3, 1, 4), round_machine());
+  const Prediction f1b1 = predict(model, grid(1, 3, 1, 4, Schedule::one_f_one_b), round_machine());
+  EXPECT_NEAR(gpipe.memory.activations, 640, 1e-9);
+  EXPECT_NEAR(f1b1.memory.activations, 320, 1e-9);
+  EXPECT_NEAR(gpipe.memory.params, 72 * 4, 1e-9);
+  EXPECT_EQ(gpipe.step_s, f1b1.step_s);  // the same bubble
+}
+
+TEST(CostModel, MoreWorkersThanCoresShareThem) {
+  // 4 workers on a node of 2 cores: each worker's compute takes twice as long.
+  Machine machine = round_machine();
+  machine.cores_per_node = 2;
+  const Prediction p = predict(small({4, 8, 2}, 10), grid(4, 1, 1, 1), machine);
+  EXPECT_NEAR(p.compute_s, 2 * 0.56, 1e-12);
+}
+
+TEST(CostModel, LayoutsThatCannotRunAreInvalid) {
+  const Model model = small({4, 8, 8, 2}, 10);
+  EXPECT_NE(predict(model, grid(1, 1, 3, 1), round_machine()).invalid, "");   // 3 does not divide 8
+  EXPECT_NE(predict(model, grid(1, 4, 1, 1), round_machine()).invalid, "");   // 4 stages, 3 layers
+  EXPECT_NE(predict(model, grid(1, 3, 2, 1), round_machine()).invalid, "");   // 3 stages, 2 pairs
+  EXPECT_NE(predict(model, grid(1, 1, 1, 16), round_machine()).invalid, "");  // 16 micro-batches of 10 rows
+  EXPECT_EQ(predict(model, grid(1, 2, 2, 2), round_machine()).invalid, "");
+}
+
+TEST(CostModel, TermsAddUpToTheStepOnEveryLayout) {
+  // The split the planner prints is the whole step: compute + tp + pp + bubble + exposed dp +
+  // update, every term non-negative and the exposed part no more than the all-reduce; over every
+  // grid of 16 workers of a 4-layer network, with both schedules and all ZeRO stages.
+  Model model = small({784, 512, 512, 512, 10}, 256);
+  model.optimizer_k = 2;
+  Machine machine = round_machine();
+  machine.memory_bandwidth = 1e4;
+  int checked = 0;
+  for (int dp : {1, 2, 4, 8, 16})
+    for (int pp : {1, 2, 4})
+      for (int m : {1, 2, 8})
+        for (int zero = 0; zero <= 3; ++zero)
+          for (Schedule schedule : {Schedule::gpipe, Schedule::one_f_one_b}) {
+            if (16 % (dp * pp) != 0) continue;
+            const Layout layout = grid(dp, pp, 16 / (dp * pp), m, schedule, zero);
+            const Prediction p = predict(model, layout, machine);
+            if (!p.invalid.empty()) continue;
+            const double sum =
+                p.compute_s + p.tp_comm_s + p.pp_comm_s + p.bubble_s + p.dp_exposed_s + p.update_s;
+            EXPECT_NEAR(sum, p.step_s, 1e-12 * p.step_s) << layout.describe();
+            for (double term :
+                 {p.compute_s, p.tp_comm_s, p.pp_comm_s, p.bubble_s, p.dp_exposed_s, p.update_s})
+              EXPECT_GE(term, 0.0) << layout.describe();
+            EXPECT_LE(p.dp_exposed_s, p.dp_comm_s) << layout.describe();
+            ++checked;
+          }
+  EXPECT_GT(checked, 50);
+}
+
+TEST(Partition, BalancesMultiplyAdds) {
+  // 784-8192-8192-8192-10: layer costs 6.4M, 67M, 67M, 0.08M multiply-adds.
+  EXPECT_EQ(partition_stages({784, 8192, 8192, 8192, 10}, 2, 1), (std::vector<int>{0, 2, 4}));
+  EXPECT_EQ(partition_stages({784, 8192, 8192, 8192, 10}, 4, 1), (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(partition_stages({784, 8192, 8192, 8192, 10}, 2, 2), (std::vector<int>{0, 2, 4}));
+  EXPECT_TRUE(partition_stages({784, 8192, 8192, 8192, 10}, 3, 2).empty());  // 2 pairs
+  EXPECT_EQ(partition_stages({4, 8, 8, 2}, 2, 2),
+            (std::vector<int>{0, 2, 3}));  // a pair, then the last layer
+}
+
+}  // namespace

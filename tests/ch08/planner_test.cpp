@@ -1,0 +1,173 @@
+// Chapter 08's planner: the ranking and its stability, the --explain syntax, machine.json.
+#include "ch08/planner.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "ch08/machine.hpp"
+#include "ptt/error.hpp"
+
+namespace {
+
+using namespace ptt::ch08;
+
+Model big_mlp() {
+  Model model;
+  model.widths = {784, 8192, 8192, 8192, 10};
+  model.batch = 4096;
+  model.optimizer_k = 2;
+  return model;
+}
+
+TEST(Planner, EveryLayoutUsesAllWorkersAndTheFastestFittingComesFirst) {
+  const auto ranked = plan(big_mlp(), 64, builtin_machine("h100-cluster"));
+  ASSERT_FALSE(ranked.empty());
+  bool fitting = true;
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
+    const Layout& l = ranked[i].layout;
+    EXPECT_EQ(l.dp * l.pp * l.tp, 64) << l.describe();
+    EXPECT_TRUE(ranked[i].prediction.invalid.empty()) << l.describe();
+    if (!ranked[i].prediction.fits) fitting = false;
+    EXPECT_TRUE(ranked[i].prediction.fits || !fitting) << "a fitting layout after one that does not fit";
+    if (i > 0 && ranked[i].prediction.fits) {
+      EXPECT_GE(ranked[i - 1].prediction.samples_per_s, ranked[i].prediction.samples_per_s) << l.describe();
+    }
+  }
+}
+
+TEST(Planner, TooLittleMemoryLeavesOnlyShardedLayouts) {
+  // 2 GB per worker cannot hold 201M fp32 Adam parameters (3.2 GB) unsharded: every layout that
+  // fits shards them (tp, pp or ZeRO).
+  Machine machine = builtin_machine("h100-cluster");
+  machine.memory_bytes = 2e9;
+  for (const auto& e : plan(big_mlp(), 64, machine))
+    if (e.prediction.fits) {
+      EXPECT_TRUE(e.layout.tp > 1 || e.layout.pp > 1 || e.layout.zero > 0) << e.layout.describe();
+    }
+}
+
+TEST(Planner, RankingStableUnderAPerturbationSmallerThanTheLead) {
+  // Let the winner's step be t1 and the next different step time t2 = r t1. Scaling the FLOP/s
+  // by c moves every layout's step by at most a factor c (every term is monotone in the compute
+  // time and at most proportional to it; the exposed all-reduce shrinks by less than the
+  // backward grows), so with c^2 < r the winner cannot change.
+  const Model model = big_mlp();
+  const Machine machine = builtin_machine("h100-cluster");
+  const auto ranked = plan(model, 64, machine);
+  ASSERT_TRUE(ranked.front().prediction.fits);
+  const double t1 = ranked.front().prediction.step_s;
+  double t2 = 0;
+  for (const auto& e : ranked)
+    if (e.prediction.fits && e.prediction.step_s > t1 * (1 + 1e-9)) {
+      t2 = e.prediction.step_s;
+      break;
+    }
+  ASSERT_GT(t2, t1);
+  const double c = 1 + (std::sqrt(t2 / t1) - 1) * 0.9;  // c^2 < r
+  for (double factor : {c, 1 / c}) {
+    Machine perturbed = machine;
+    perturbed.flops_fp32 *= factor;
+    const auto again = plan(model, 64, perturbed);
+    EXPECT_EQ(again.front().layout.describe(), ranked.front().layout.describe()) << "FLOP/s x " << factor;
+  }
+}
+
+TEST(Planner, ReasonNamesWhatTheLayoutPays) {
+  const Model model = big_mlp();
+  const Machine machine = builtin_machine("h100-cluster");
+  const Layout l{2, 4, 8, 16, Schedule::one_f_one_b, 1};
+  const PlanEntry e{l, predict(model, l, machine)};
+  const std::string why = reason(e, model, machine);
+  EXPECT_NE(why.find("tp 8 keeps its all-reduces inside a node"), std::string::npos) << why;
+  EXPECT_NE(why.find("pp 4 bubble"), std::string::npos) << why;
+  EXPECT_NE(why.find("at m=16"), std::string::npos) << why;
+  EXPECT_NE(why.find("dp 2 all-reduce"), std::string::npos) << why;
+  EXPECT_NE(why.find("ZeRO-1"), std::string::npos) << why;
+}
+
+TEST(ParseLayout, ReadsEveryKey) {
+  const Layout l = parse_layout("dp=2,pp=4,tp=8,m=16,zero=1,schedule=1f1b", "--explain");
+  EXPECT_EQ(l.describe(), "dp=2 pp=4 tp=8 m=16 1f1b zero=1");
+  EXPECT_EQ(parse_layout("tp=8", "--explain").describe(), "dp=1 pp=1 tp=8 m=1 gpipe zero=0");
+}
+
+TEST(ParseLayout, RefusesWhatItCannotRead) {
+  for (const char* bad : {"dp=0", "tp=x", "m=4x", "zero=4", "foo=1", "dp", "schedule=interleaved", "dp=-2"})
+    EXPECT_THROW(parse_layout(bad, "--explain"), ptt::InputError) << bad;
+}
+
+void expect_same(const Machine& a, const Machine& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.flops_fp32, b.flops_fp32);
+  EXPECT_EQ(a.flops_mixed, b.flops_mixed);
+  EXPECT_EQ(a.memory_bandwidth, b.memory_bandwidth);
+  EXPECT_EQ(a.intra_node.alpha_s, b.intra_node.alpha_s);
+  EXPECT_EQ(a.intra_node.beta_s_per_byte, b.intra_node.beta_s_per_byte);
+  EXPECT_EQ(a.inter_node.alpha_s, b.inter_node.alpha_s);
+  EXPECT_EQ(a.inter_node.beta_s_per_byte, b.inter_node.beta_s_per_byte);
+  EXPECT_EQ(a.workers_per_node, b.workers_per_node);
+  EXPECT_EQ(a.memory_bytes, b.memory_bytes);
+  EXPECT_EQ(a.cores_per_node, b.cores_per_node);
+  EXPECT_EQ(a.sources, b.sources);
+}
+
+TEST(MachineJson, RoundTripsEveryField) {
+  Machine m = builtin_machine("h100-cluster");
+  m.cores_per_node = 96;
+  expect_same(machine_from_json(machine_to_json(m), "test"), m);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("ch08_machine_" + std::to_string(getpid()) + ".json"))
+          .string();
+  save_machine(m, path);
+  expect_same(load_machine(path), m);
+  expect_same(resolve_machine(path), m);
+  std::remove(path.c_str());
+}
+
+TEST(MachineJson, ShippedProfileNamesASourceForEveryField) {
+  const Machine m = builtin_machine("h100-cluster");
+  for (const char* field : {"flops_fp32", "flops_mixed", "memory_bandwidth", "intra_node", "inter_node",
+                            "workers_per_node", "memory_bytes", "cores_per_node"})
+    EXPECT_TRUE(m.sources.contains(field)) << field;
+}
+
+TEST(MachineJson, NamesTheBadField) {
+  const nlohmann::json good = machine_to_json(builtin_machine("h100-cluster"));
+  const auto message = [](const nlohmann::json& j) -> std::string {
+    try {
+      machine_from_json(j, "m.json");
+    } catch (const ptt::InputError& e) {
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  nlohmann::json j = good;
+  j.erase("flops_mixed");
+  EXPECT_NE(message(j).find("'flops_mixed' is missing"), std::string::npos) << message(j);
+  j = good;
+  j["memory_bandwidth"] = -1;
+  EXPECT_NE(message(j).find("'memory_bandwidth' must be positive"), std::string::npos) << message(j);
+  j = good;
+  j["workers_per_node"] = "eight";
+  EXPECT_NE(message(j).find("'workers_per_node'"), std::string::npos) << message(j);
+  j = good;
+  j["inter_node"]["beta_s_per_byte"] = 0;
+  EXPECT_NE(message(j).find("inter_node: field 'beta_s_per_byte'"), std::string::npos) << message(j);
+  j = good;
+  j["workers_per_node"] = 2.5;
+  EXPECT_NE(message(j).find("'workers_per_node' must be an integer"), std::string::npos) << message(j);
+  EXPECT_NE(message(nlohmann::json::array()).find("JSON object"), std::string::npos);
+}
+
+TEST(MachineJson, UnknownProfileIsBadInput) {
+  EXPECT_THROW(builtin_machine("tpu-pod"), ptt::InputError);
+  EXPECT_THROW(resolve_machine("/nonexistent/machine.json"), ptt::InputError);
+}
+
+}  // namespace
