@@ -7,9 +7,12 @@
 //   flops_mixed       not measured (Eigen has no 16-bit GEMM here): the fp32 rate, labelled so.
 //   memory_bandwidth  a copy of a --copy-mb buffer (std::memcpy), read + written bytes over the
 //                     best of --repeats.
-//   links             NOT measured: this program stays MPI-free. The alpha-beta values come from
-//                     --link-alpha-us / --link-gbps (chapter 03's ch03_allreduce_bench measures
-//                     them) and are labelled as given.
+//   links             not measured here: this program stays MPI-free. --links FILE takes them
+//                     from what chapter 03 measured: the JSON Lines of scripts/bench_ch03_hosts.py
+//                     (chapters/03_mpi_data_parallel/results_two_hosts.jsonl), whose all-reduce
+//                     alpha-beta fits over shared memory and over TCP between two network
+//                     namespaces become the links inside a node and between nodes. Without it,
+//                     --link-alpha-us / --link-gbps, labelled as given.
 //   workers, memory   one worker per core (--workers-per-node, default: the cores), the node's
 //                     physical memory shared between them.
 //
@@ -22,6 +25,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,11 +45,40 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The all-reduce alpha-beta fit of `link` ("shared memory" or "veth") in bench_ch03_hosts.py's
+// JSON Lines, as a ch08 Link; the file's name and the machine record's date go to `source`.
+ptt::ch08::Link measured_link(const std::string& path, const std::string& link, std::string& source) {
+  std::ifstream in(path);
+  ptt::require_input(static_cast<bool>(in), "--links: cannot open " + path);
+  std::string line, date = "?";
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    const auto r = nlohmann::json::parse(line, nullptr, false);
+    ptt::require_input(!r.is_discarded() && r.is_object(),
+                       "--links: " + path + " line " + std::to_string(number) + " is not a JSON object");
+    if (r.value("kind", "") == "machine") date = r.value("date", "?");
+    if (r.value("kind", "") != "allreduce" || r.value("link", "") != link) continue;
+    const double alpha = r.value("alpha_s", -1.0), bandwidth = r.value("bandwidth_Bps", -1.0);
+    ptt::require_input(alpha > 0 && bandwidth > 0, "--links: " + path + " line " + std::to_string(number) +
+                                                       ": the '" + link +
+                                                       "' fit needs positive alpha_s and bandwidth_Bps");
+    source = "measured by scripts/bench_ch03_hosts.py on " + date.substr(0, 10) + " (" + path +
+             "): MPI all-reduce alpha-beta fit over " +
+             (link == "veth"
+                  ? "TCP between two network namespaces (a veth pair: the kernel's TCP stack, not a wire)"
+                  : "shared memory");
+    return {alpha, 1.0 / bandwidth};
+  }
+  throw ptt::InputError("--links: " + path + " has no all-reduce record for the link '" + link + "'");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   return ptt::run_main("ch08_calibrate", [&] {
-    std::string out_path, hidden = "256,128", name = "this-host";
+    std::string out_path, hidden = "256,128", name = "this-host", links;
     int batch = 128, repeats = 7, copy_mb = 256, workers_per_node = 0;
     double link_alpha_us = 1.0, link_gbps = 10.0;
     CLI::App app{"Chapter 08: measure GEMM FLOP/s and memory bandwidth, write machine.json."};
@@ -68,6 +102,11 @@ int main(int argc, char** argv) {
     app.add_option("--link-gbps", link_gbps, "link bandwidth, GB/s (not measured here)")
         ->capture_default_str()
         ->check(CLI::Range(1e-6, 1e9));
+    app.add_option("--links", links,
+                   "the links from chapter 03's measurements (scripts/bench_ch03_hosts.py's JSON Lines): "
+                   "shared memory inside a node, TCP between nodes")
+        ->excludes("--link-alpha-us")
+        ->excludes("--link-gbps");
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;
     Eigen::setNbThreads(1);  // one worker is one thread: its rate, not the node's
 
@@ -128,9 +167,14 @@ int main(int argc, char** argv) {
     m.memory_bandwidth = bandwidth;
     m.sources["memory_bandwidth"] = "measured by ch08_calibrate: memcpy of " + std::to_string(copy_mb) +
                                     " MB, read + write, best of " + std::to_string(repeats);
-    m.intra_node = m.inter_node = {link_alpha_us * 1e-6, 1.0 / (link_gbps * 1e9)};
-    m.sources["intra_node"] = m.sources["inter_node"] =
-        "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
+    if (links.empty()) {
+      m.intra_node = m.inter_node = {link_alpha_us * 1e-6, 1.0 / (link_gbps * 1e9)};
+      m.sources["intra_node"] = m.sources["inter_node"] =
+          "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
+    } else {  // chapter 03's measurements: shared memory inside the node, TCP between "hosts"
+      m.intra_node = measured_link(links, "shared memory", m.sources["intra_node"]);
+      m.inter_node = measured_link(links, "veth", m.sources["inter_node"]);
+    }
     m.workers_per_node = workers_per_node;
     m.sources["workers_per_node"] =
         "--workers-per-node, default the cores (std::thread::hardware_concurrency)";

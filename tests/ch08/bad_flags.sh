@@ -55,6 +55,23 @@ if [[ -n $calibrate ]]; then
   expect_refused "$work/no/such/dir" "$calibrate" --out "$work/no/such/dir/m.json" --repeats 1 --copy-mb 1
   expect_refused --link-gbps "$calibrate" --out "$work/c.json" --link-gbps 0
   expect_refused --hidden "$calibrate" --out "$work/c.json" --hidden 0
+  # --links: chapter 03's measured links (scripts/bench_ch03_hosts.py's JSON Lines).
+  hosts=$(dirname "$0")/../../chapters/03_mpi_data_parallel/results_two_hosts.jsonl
+  expect_refused --links "$calibrate" --out "$work/c.json" --links "$work/none.jsonl"
+  echo 'not json' >"$work/bad.jsonl"
+  expect_refused "line 1" "$calibrate" --out "$work/c.json" --links "$work/bad.jsonl"
+  echo '{"kind": "allreduce", "link": "shared memory", "alpha_s": 1e-6, "bandwidth_Bps": 0}' >"$work/zero.jsonl"
+  expect_refused bandwidth_Bps "$calibrate" --out "$work/c.json" --links "$work/zero.jsonl"
+  echo '{"kind": "allreduce", "link": "shared memory", "alpha_s": 1e-6, "bandwidth_Bps": 1e9}' >"$work/one.jsonl"
+  expect_refused "'veth'" "$calibrate" --out "$work/c.json" --links "$work/one.jsonl"
+  expect_refused --links "$calibrate" --out "$work/c.json" --links "$hosts" --link-gbps 3
+  if "$calibrate" --out "$work/l.json" --repeats 1 --copy-mb 8 --links "$hosts" >"$work/out" 2>"$work/err" &&
+     "$exe" --machine "$work/l.json" --workers 4 >>"$work/out" 2>>"$work/err" &&
+     grep -q "bench_ch03_hosts.py.*TCP between two network namespaces" "$work/l.json"; then
+    echo "ok   ch08_calibrate --links takes chapter 03's measured shared-memory and TCP links"
+  else
+    echo "FAIL ch08_calibrate --links:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+  fi
   # A quick calibration (rates are not checked: no timing asserts) that the planner reads back.
   if "$calibrate" --out "$work/c.json" --repeats 1 --copy-mb 8 >"$work/out" 2>"$work/err" &&
      "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json"; then
