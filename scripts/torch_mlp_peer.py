@@ -15,7 +15,8 @@ chapter 01 does. The first --warmup steps are not timed.
 Debian's python3-torch calls whatever libblas.so.3 the system selects. With the
 reference (netlib) BLAS it is 13-20x slower, which would make any comparison unfair,
 so we look up which BLAS the process really loaded and warn on stderr if it is the
-reference one.
+reference one. OpenBLAS's kernels are chosen from the CPU's flags when it cannot recognise the
+CPU (pick_openblas_core below).
 
 --ddp P trains with DistributedDataParallel instead: P processes (gloo backend, TCP on
 127.0.0.1, one thread each), each taking its 1/P of every global batch of --batch-size
@@ -31,8 +32,32 @@ import re
 import sys
 import time
 
-import torch
-from torch import nn
+
+
+def pick_openblas_core():
+    """OpenBLAS chooses its kernels by the CPU model. A virtual machine that hides the model
+    ("Intel(R) Xeon(R) Processor") makes it fall back to its generic 'Prescott' kernels (SSE3, no
+    AVX), 2-4x slower on the same core, which would make PyTorch an unfair peer. Unless the caller
+    chose (OPENBLAS_CORETYPE), pick the kernels from the CPU's flags. Must run before torch loads
+    OpenBLAS."""
+    if "OPENBLAS_CORETYPE" in os.environ:
+        return os.environ["OPENBLAS_CORETYPE"] + " (given)"
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), []))
+    except OSError:
+        return "auto"
+    core = "SkylakeX" if "avx512f" in flags else "Haswell" if "avx2" in flags else None
+    if core:
+        os.environ["OPENBLAS_CORETYPE"] = core
+        return core + " (from the CPU flags)"
+    return "auto"
+
+
+OPENBLAS_CORE = pick_openblas_core()
+
+import torch  # noqa: E402 (after OPENBLAS_CORETYPE is set)
+from torch import nn  # noqa: E402
 
 
 def loaded_blas_libraries():
@@ -185,6 +210,7 @@ def train(rank, args, port, out_path):
         "threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
         "blas": blas,
+        "openblas_coretype": OPENBLAS_CORE,
         "blas_build_info": build_info_blas(),
         "blas_libs": blas_libs,
         "data": f"synthetic: standard normal {n_train}x784 float32, random labels",
