@@ -199,7 +199,7 @@ slot_main() {
         echo "caught      $label ($first failed)"
       else
         # The first line that says why (a checked call's "...: CALL failed: WHY"), else the last.
-        last=$(grep -m 1 -E ' failed: |error|what\(\)' <<<"$out" || grep -v '^\s*$' <<<"$out" | tail -n 1 || true)
+        last=$(grep -m 1 -E ' failed: |Signal: |error|what\(\)' <<<"$out" || grep -v '^\s*$' <<<"$out" | tail -n 1 || true)
         [[ $last == *' failed: '* ]] && last="${last%%: *}: ${last##* failed: }"
         echo "caught      $label (the tests stopped with status $code: ${last:0:100})"
       fi
