@@ -88,11 +88,15 @@ esac
 # Each slot mirrors the layout of the source and build directories below their common ancestor, so
 # the compiler sees the same relative paths as in the main build and ccache (base_dir) can share
 # objects with it when that was built with CCACHE_BASEDIR set to that ancestor.
-ancestor=$root
-while [[ $build != "$ancestor" && $build != "$ancestor"/* ]]; do ancestor=$(dirname "$ancestor"); done
+ancestor=$root  # '' stands for /, so that rel_src and rel_bld always start with /
+while [[ $build != "$ancestor" && $build != "$ancestor"/* ]]; do
+  ancestor=$(dirname "$ancestor"); [[ $ancestor == / ]] && ancestor=''
+done
 rel_src=${root#"$ancestor"} rel_bld=${build#"$ancestor"}
 scratch=$build/mistakes
 mkdir -p "$scratch"
+exec 9>"$scratch/lock"
+flock -n 9 || { echo "check_mistakes: another check_mistakes.sh is running on $build" >&2; exit 2; }
 # The tree's files: tracked and untracked but not ignored (no build outputs), or all outside git.
 if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   files=$(git -C "$root" ls-files -co --exclude-standard)
@@ -136,6 +140,20 @@ per_slot=${CMAKE_BUILD_PARALLEL_LEVEL:-$(( $(nproc 2>/dev/null || echo 2) / ${#s
 launcher_cache=$(cache_value CMAKE_CXX_COMPILER_LAUNCHER)
 [[ -n $launcher_cache ]] || { command -v ccache >/dev/null && launcher_cache=ccache || true; }
 
+# why_stopped < OUTPUT: the line that says why a run stopped: a checked call's "file:line: CALL
+# failed: WHY" (shortened to file:line: WHY), else a signal, an error or an exception, else the last.
+why_stopped() {
+  local out line pattern
+  out=$(cat)
+  for pattern in ' failed: ' 'Signal: ' 'error|what\(\)'; do
+    line=$(grep -m 1 -E "$pattern" <<<"$out" || true)
+    [[ -n $line ]] && break
+  done
+  [[ -n $line ]] || line=$(grep -v '^\s*$' <<<"$out" | tail -n 1 || true)
+  [[ $line == *' failed: '* ]] && line="${line%%: *}: ${line##* failed: }"
+  sed -E 's#^(\.\./)+[^/ ]+/##' <<<"${line//"$root/"/}"  # paths relative to the tree
+}
+
 # run_tests SLOT CH FILTER: runs the filter on the slot's binary; prints the run's output.
 run_tests() {
   local launch=() bin
@@ -154,12 +172,12 @@ slot_main() {
   if [[ -f $slot/planted ]]; then touch "$src/$(cat "$slot/planted")"; rm -f "$slot/planted"; fi
   for m in "$@"; do ch=$(basename "$(dirname "$(dirname "$m")")"); [[ " ${chs[*]} " == *" $ch "* ]] || chs+=("$ch"); done
   for ch in "${chs[@]}"; do targets+=("$(target_of "$ch")"); done
-  if [[ ! -f $bld/CMakeCache.txt ]]; then
-    cmake -S "$src" -B "$bld" -G "$(cache_value CMAKE_GENERATOR)" -DCMAKE_BUILD_TYPE="$(cache_value CMAKE_BUILD_TYPE)" \
-      -DPTT_NATIVE="$(cache_value PTT_NATIVE)" -DPTT_WARNINGS_AS_ERRORS=OFF -DPTT_ENABLE_CUDA=OFF \
-      -DPTT_BUILD_EXERCISE_TESTS=OFF ${launcher_cache:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher_cache"} >"$log" 2>&1 ||
-      { echo "FAIL $(basename "$slot"): configuring the scratch tree failed (see $log)"; return 1; }
-  fi
+  # Configured on every run (the main build's options may have changed; unchanged, nothing rebuilds).
+  # No -Werror: a mistake may well warn. No CUDA: chapter 04's kernel is tested on the emulator.
+  cmake -S "$src" -B "$bld" -G "$(cache_value CMAKE_GENERATOR)" -DCMAKE_BUILD_TYPE="$(cache_value CMAKE_BUILD_TYPE)" \
+    -DPTT_NATIVE="$(cache_value PTT_NATIVE)" -DPTT_WARNINGS_AS_ERRORS=OFF -DPTT_ENABLE_CUDA=OFF \
+    -DPTT_BUILD_EXERCISE_TESTS=OFF ${launcher_cache:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher_cache"} >"$log" 2>&1 ||
+    { echo "FAIL $(basename "$slot"): configuring the scratch tree failed (see $log)"; return 1; }
   echo "$(basename "$slot"): building ${targets[*]} in the scratch tree, then checking the unmutated solution"
   cmake --build "$bld" -j "$per_slot" --target "${targets[@]}" >"$log" 2>&1 ||
     { echo "FAIL $(basename "$slot"): the unmutated solution does not build (see $log)"; return 1; }
@@ -198,10 +216,8 @@ slot_main() {
       elif [[ -n $first ]]; then
         echo "caught      $label ($first failed)"
       else
-        # The first line that says why (a checked call's "...: CALL failed: WHY"), else the last.
-        last=$(grep -m 1 -E ' failed: |Signal: |error|what\(\)' <<<"$out" || grep -v '^\s*$' <<<"$out" | tail -n 1 || true)
-        [[ $last == *' failed: '* ]] && last="${last%%: *}: ${last##* failed: }"
-        echo "caught      $label (the tests stopped with status $code: ${last:0:100})"
+        last=$(why_stopped <<<"$out")
+        echo "caught      $label (the tests stopped with status $code: ${last:0:120})"
       fi
     fi
     cat "$root/$file" >"$src/$file"  # back to the solution (new mtime: rebuilt next time)

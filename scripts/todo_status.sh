@@ -119,9 +119,14 @@ while read -r todo filter; do
     if ((code == 124 || code == 137)); then verdict="failing: the tests hung and were stopped after 300 s"
     elif msg=$(first_failure "$out"); then verdict="failing: $msg"
     else
-      # The first line that says why (a checked call's "file:line: CALL failed: WHY"), else the last.
-      why=$(cat - "$errors" <<<"$out" | grep -m 1 -E ' failed: |Signal: |error|what\(\)' ||
-            cat - "$errors" <<<"$out" | grep -v '^\s*$' | tail -n 1 || true)
+      # The line that says why: a checked call's "file:line: CALL failed: WHY" (shortened to
+      # file:line: WHY), else a signal, an error or an exception, else the last line.
+      all_out=$(cat - "$errors" <<<"$out") why=''
+      for pattern in ' failed: ' 'Signal: ' 'error|what\(\)'; do
+        why=$(grep -m 1 -E "$pattern" <<<"$all_out" || true)
+        [[ -n $why ]] && break
+      done
+      [[ -n $why ]] || why=$(grep -v '^\s*$' <<<"$all_out" | tail -n 1 || true)
       [[ $why == *' failed: '* ]] && why="${why%%: *}: ${why##* failed: }"
       verdict="failing: the tests stopped with status $code: ${why#"$root/"}"
     fi
