@@ -140,7 +140,7 @@ per_slot=${CMAKE_BUILD_PARALLEL_LEVEL:-$(( $(nproc 2>/dev/null || echo 2) / ${#s
 launcher_cache=$(cache_value CMAKE_CXX_COMPILER_LAUNCHER)
 [[ -n $launcher_cache ]] || { command -v ccache >/dev/null && launcher_cache=ccache || true; }
 
-# why_stopped < OUTPUT: the line that says why a run stopped: a checked call's "file:line: CALL
+# why_stopped SOURCE_DIR < OUTPUT: the line that says why a run stopped: a checked call's "file:line: CALL
 # failed: WHY" (shortened to file:line: WHY), else a signal, an error or an exception, else the last.
 why_stopped() {
   local out line pattern
@@ -151,7 +151,8 @@ why_stopped() {
   done
   [[ -n $line ]] || line=$(grep -v '^\s*$' <<<"$out" | tail -n 1 || true)
   [[ $line == *' failed: '* ]] && line="${line%%: *}: ${line##* failed: }"
-  sed -E 's#^(\.\./)+[^/ ]+/##' <<<"${line//"$root/"/}"  # paths relative to the tree
+  line=${line//"$1/"/}  # paths relative to the tree: absolute, or relative to the build (ccache)
+  sed -E 's#^(\.\./)+[^/ ]+/##' <<<"$line"
 }
 
 # run_tests SLOT CH FILTER: runs the filter on the slot's binary; prints the run's output.
@@ -216,7 +217,7 @@ slot_main() {
       elif [[ -n $first ]]; then
         echo "caught      $label ($first failed)"
       else
-        last=$(why_stopped <<<"$out")
+        last=$(why_stopped "$src" <<<"$out")
         echo "caught      $label (the tests stopped with status $code: ${last:0:120})"
       fi
     fi
