@@ -55,6 +55,41 @@ void validate_schedule(const std::vector<Op>& ops, int micro) {
       throw std::logic_error("schedule never runs B" + std::to_string(j) + " (" + to_string(ops) + ")");
 }
 
+void validate_orders_fit(const std::vector<std::vector<Op>>& orders) {
+  const std::size_t p = orders.size();
+  // sent_f[s][j]: stage s has run F j (its activations are on their way to s + 1); sent_b: B j.
+  std::vector<std::vector<bool>> sent_f(p), sent_b(p);
+  std::vector<std::size_t> next(p, 0);
+  for (std::size_t s = 0; s < p; ++s) {
+    int micro = 0;
+    for (const Op& op : orders[s]) micro = std::max(micro, op.micro + 1);
+    sent_f[s].assign(static_cast<std::size_t>(micro), false);
+    sent_b[s].assign(static_cast<std::size_t>(micro), false);
+  }
+  auto sent = [](const std::vector<bool>& v, int j) {
+    return static_cast<std::size_t>(j) < v.size() && v[static_cast<std::size_t>(j)];
+  };
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (std::size_t s = 0; s < p; ++s) {
+      for (; next[s] < orders[s].size(); ++next[s], progress = true) {
+        const Op& op = orders[s][next[s]];
+        const bool ready = op.forward ? s == 0 || sent(sent_f[s - 1], op.micro)
+                                      : s + 1 == p || sent(sent_b[s + 1], op.micro);
+        if (!ready) break;
+        (op.forward ? sent_f : sent_b)[s][static_cast<std::size_t>(op.micro)] = true;
+      }
+    }
+  }
+  for (std::size_t s = 0; s < p; ++s)
+    if (next[s] < orders[s].size()) {
+      const Op& op = orders[s][next[s]];
+      throw std::logic_error("the stages' orders deadlock: stage " + std::to_string(s) +
+                             " waits forever at " + (op.forward ? "F" : "B") + std::to_string(op.micro) +
+                             " of " + to_string(orders[s]));
+    }
+}
+
 namespace {
 /// A message between stages: which micro-batch, and the matrix.
 struct Message {
@@ -89,6 +124,7 @@ PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule
     orders.push_back(make_schedule(schedule, s, p, micro));
     validate_schedule(orders.back(), micro);  // a malformed order fails here, not as a hang
   }
+  validate_orders_fit(orders);  // and so do orders that would wait for each other
   // down[s]: stage s -> s+1 (activations); up[s]: stage s+1 -> s (gradients).
   std::vector<Channel<Message>> down(static_cast<std::size_t>(p)), up(static_cast<std::size_t>(p));
   PipelineRun run;

@@ -33,6 +33,13 @@ std::string to_string(const std::vector<Op>& ops);
 /// @brief Checks that @p ops runs F j and B j exactly once for every j < micro, F j before B j.
 /// @throws std::logic_error naming the first problem.
 void validate_schedule(const std::vector<Op>& ops, int micro);
+/// @brief Checks that the stages' orders fit together: played with every op taking no time, each
+/// stage running its next op as soon as its input has been sent (F j from stage s - 1, B j from
+/// stage s + 1), every stage finishes. Orders that do not (e.g. stage s waiting for a gradient
+/// that stage s + 1 sends only after an activation stage s has not sent yet) would deadlock.
+/// @param orders orders[s]: stage s's order, each valid (validate_schedule()).
+/// @throws std::logic_error naming a stuck stage and the op it waits at.
+void validate_orders_fit(const std::vector<std::vector<Op>>& orders);
 
 /// What one stage computes; the engine calls it from the stage's own thread only.
 class StageWork {

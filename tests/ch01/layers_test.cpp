@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -61,14 +62,18 @@ TEST(LinearForward, MatchesLoopReferenceOnOddShapes) {
 
 // --- TODO(01.2) and TODO(01.3): Linear backward -----------------------------------------------
 
+// The gradient buffers start as garbage (NaN), as a reused buffer would: the backward must
+// overwrite them, not add to them, and every element must be written (NaN fails any comparison).
+constexpr float kGarbage = std::numeric_limits<float>::quiet_NaN();
+
 TEST(LinearBackward, ParameterGradientsMatchHandComputed) {
   Matrix X(2, 2);
   X << 1, 2, 3, 4;
   Matrix W = Matrix::Ones(3, 2);
   Matrix dY(2, 3);
   dY << 1, 0, -1, 2, 1, 0;
-  Matrix dW(3, 2);
-  Vector db(3);
+  Matrix dW = Matrix::Constant(3, 2, kGarbage);
+  Vector db = Vector::Constant(3, kGarbage);
   linear_backward(X, W, dY, dW, db, nullptr);
   Matrix expected(3, 2);  // dY^T X
   expected << 7, 10, 3, 4, -1, -2;
@@ -84,8 +89,8 @@ TEST(LinearBackward, InputGradientMatchesHandComputed) {
   W << 1, 2, 0, 1, -1, 0;
   Matrix dY(2, 3);
   dY << 1, 0, -1, 2, 1, 0;
-  Matrix dW(3, 2), dX(2, 2);
-  Vector db(3);
+  Matrix dW = Matrix::Constant(3, 2, kGarbage), dX = Matrix::Constant(2, 2, kGarbage);
+  Vector db = Vector::Constant(3, kGarbage);
   MatrixRef dx_ref(dX);
   linear_backward(X, W, dY, dW, db, &dx_ref);
   Matrix expected(2, 2);  // dY W

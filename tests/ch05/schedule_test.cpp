@@ -142,6 +142,26 @@ TEST(ValidateSchedule, RejectsMalformedOrders) {
   EXPECT_THROW(validate_schedule(ops("F0 B0 F1 B1"), 1), std::logic_error);  // micro-batch out of range
 }
 
+// Orders that are each valid but wait for each other are refused before any thread starts (a
+// learner's wrong 1F1B then fails its tests at once instead of hanging them for the timeout).
+TEST(ValidateSchedule, RejectsOrdersThatWaitForEachOther) {
+  EXPECT_NO_THROW(validate_orders_fit({ops("F0 F1 B0 B1"), ops("F0 F1 B0 B1")}));  // GPipe
+  EXPECT_NO_THROW(validate_orders_fit({ops("F0 F1 B0 B1"), ops("F0 B0 F1 B1")}));  // 1F1B
+  EXPECT_NO_THROW(validate_orders_fit({ops("F0 B0 F1 B1")}));                      // one stage
+  // Stage 0 waits at B0 for stage 1, which waits at F1 for stage 0.
+  EXPECT_THROW(validate_orders_fit({ops("F0 B0 F1 B1"), ops("F0 F1 B0 B1")}), std::logic_error);
+  // Three stages, the middle one's warm-up one short: it waits at B0 for the last stage, which
+  // waits at F1 for it.
+  EXPECT_THROW(validate_orders_fit({ops("F0 F1 B0 B1"), ops("F0 B0 F1 B1"), ops("F0 F1 B0 B1")}),
+               std::logic_error);
+  for (int p = 1; p <= 5; ++p)
+    for (int m = 1; m <= 9; ++m) {
+      std::vector<std::vector<Op>> gpipe;
+      for (int s = 0; s < p; ++s) gpipe.push_back(gpipe_schedule(s, p, m));
+      EXPECT_NO_THROW(validate_orders_fit(gpipe)) << p << " stages, " << m << " micro-batches";
+    }
+}
+
 TEST(Schedule, NamesMapBothWays) {
   EXPECT_EQ(schedule_names().size(), 2u);
   EXPECT_EQ(schedule_names().at("gpipe"), Schedule::GPipe);

@@ -30,12 +30,16 @@ std::vector<std::vector<std::size_t>> class_counts(const Shards& shards, std::sp
   return counts;
 }
 
-// Every index 0..n-1 exactly once (owners() throws on a repeat, a gap or an out-of-range index).
+// Every index 0..n-1 exactly once (owners() throws on a repeat, a gap or an out-of-range index),
+// and each shard ascending, as contracts/ch07/stratified_split.hpp promises.
 void expect_every_sample_once(const Shards& shards, std::size_t n, const std::string& what) {
   std::size_t total = 0;
   for (const auto& s : shards) total += s.size();
   EXPECT_EQ(total, n) << what;
   EXPECT_NO_THROW(owners(shards, n)) << what;
+  for (std::size_t k = 0; k < shards.size(); ++k)
+    EXPECT_TRUE(std::is_sorted(shards[k].begin(), shards[k].end()))
+        << what << ": shard " << k << " is not ascending";
 }
 
 TEST(StratifiedSplit, EverySampleOnce) {
