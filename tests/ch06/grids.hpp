@@ -4,9 +4,17 @@
 #include <mpi.h>
 
 #include <array>
+#include <ostream>
 #include <vector>
 
 #include "ch06/grid.hpp"
+
+namespace ptt::ch06 {
+/// How GoogleTest prints coordinates in a failure: "(dp 1, pp 0, tp 1)".
+inline void PrintTo(const Coords& c, std::ostream* os) {
+  *os << "(dp " << c.dp << ", pp " << c.pp << ", tp " << c.tp << ")";
+}
+}  // namespace ptt::ch06
 
 namespace ptt::ch06::testing {
 
