@@ -13,7 +13,7 @@
 #
 # Usage: scripts/check_mistakes.sh BUILD_DIR [--all | --subset N | --only NN.k] [--jobs J]
 #   --all        every mistake (the default; also checks every TODO has at least 3 mistakes)
-#   --subset N   N mistakes spread over all chapters, a different set each day of the year
+#   --subset N   N mistakes from two chapters, a different pair and set each day of the year
 #                (PTT_MISTAKES_DAY=D picks day D's set); CI runs a subset
 #   --only NN.k  the mistakes of TODO(NN.k)
 #   --jobs J     J scratch trees at once (default: the number of cores / 2, at least 1)
@@ -75,13 +75,20 @@ case $mode in
         [[ ${#picked[@]} -gt 0 ]] || { echo "check_mistakes: no mistakes for TODO($only)" >&2; exit 2; }
         what="TODO($only)" ;;
   subset)
-    # N mistakes a stride apart, shifted by the day: consecutive days cover every mistake.
-    total=${#all[@]} day=${PTT_MISTAKES_DAY:-$((10#$(date +%j)))}
+    # N mistakes from two chapters, the day's pair (a scratch tree builds only their tests, which
+    # is most of the cost), a stride apart and shifted by the day: consecutive days rotate the
+    # pair through every chapter and the offset through each chapter's mistakes.
+    day=${PTT_MISTAKES_DAY:-$((10#$(date +%j)))}
+    mapfile -t chapters < <(printf '%s\n' "${all[@]}" | awk -F/ '{ print $2 }' | sort -u)
+    pair=("${chapters[$((day % ${#chapters[@]}))]}" "${chapters[$(((day + 1) % ${#chapters[@]}))]}")
+    pool=()
+    for m in "${all[@]}"; do [[ " ${pair[*]} " == *" $(basename "$(dirname "$(dirname "$m")")") "* ]] && pool+=("$m"); done
+    total=${#pool[@]}
     ((subset < total)) || subset=$total
     stride=$((total / subset))
-    for ((i = 0; i < subset; ++i)); do picked+=("${all[$(( (day + i * stride) % total ))]}"); done
-    mapfile -t picked < <(printf '%s\n' "${picked[@]}" | sort)
-    what="the subset of day $day" ;;
+    for ((i = 0; i < subset; ++i)); do picked+=("${pool[$(( (day + i * stride) % total ))]}"); done
+    mapfile -t picked < <(printf '%s\n' "${picked[@]}" | sort -u)
+    what="the subset of day $day (chapters ${pair[*]#ch})" ;;
 esac
 
 # --- scratch trees --------------------------------------------------------------------------------
