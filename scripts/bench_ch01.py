@@ -64,7 +64,8 @@ def ch01_samples_per_s(cmd, metrics_path, env):
     with open(metrics_path) as f:
         records = [json.loads(line) for line in f if line.strip()]
     epochs = [r for r in records if "epoch" in r and not r.get("final")]
-    return epochs[0]["samples_per_s"]
+    final = next(r for r in records if r.get("final"))
+    return epochs[0]["samples_per_s"], final.get("phase_seconds", {})
 
 
 def spread(samples):
@@ -81,7 +82,9 @@ def machine_info():
         pass
     return {"cpu": cpu, "nproc": len(os.sched_getaffinity(0)),
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "loadavg_at_start": os.getloadavg()[0], "python": sys.executable}
+            "loadavg_at_start": os.getloadavg()[0], "python": sys.executable,
+            "command": shlex.join([os.path.relpath(sys.argv[0]) if os.path.exists(sys.argv[0]) else sys.argv[0],
+                                   *sys.argv[1:]])}
 
 
 def main():
@@ -123,12 +126,14 @@ def main():
         print(f"running {name}: {repeats} x (chapter 01, PyTorch), {steps} steps each ...",
               file=sys.stderr, flush=True)
 
-        ch01, peer = [], []
+        ch01, peer, phases = [], [], []
         for r in range(repeats):
             # Alternate the order (A B, B A, ...) so neither side always runs first.
             for side in (("ch01", "torch") if r % 2 == 0 else ("torch", "ch01")):
                 if side == "ch01":
-                    ch01.append(ch01_samples_per_s(ch01_cmd, metrics, env))
+                    sps, phase_seconds = ch01_samples_per_s(ch01_cmd, metrics, env)
+                    ch01.append(sps)
+                    phases.append(phase_seconds)
                 else:
                     torch_info = json.loads(run_child(torch_cmd, env).strip().splitlines()[-1])
                     peer.append(torch_info["samples_per_s"])
@@ -136,6 +141,9 @@ def main():
         ratio = a["median"] / b["median"]
         results.append({"config": name, "hidden": hidden, "batch_size": batch, "steps": steps,
                         "ch01": a, "torch": b, "ratio": ratio, "target": TARGET,
+                        # each phase's share of chapter 01's step time, median over the repeats
+                        "ch01_phase_share": {k: statistics.median(p[k] / sum(p.values()) for p in phases)
+                                             for k in phases[0]} if phases and phases[0] else {},
                         "met": ratio >= TARGET,
                         "commands": {"ch01": shlex.join(ch01_cmd), "torch": shlex.join(torch_cmd)}})
 

@@ -120,6 +120,42 @@ def measure(cmd, kind, threads, metrics):
     return {"samples_per_s": epoch["samples_per_s"], "ms_per_step": ms}
 
 
+# The two micro-benchmarks beside ch02_openmp: one layer's GEMM split by samples or by neurons
+# (three layer shapes), and false sharing. They print Markdown tables, which we keep as rows.
+GEMM_SHAPES = [("the wide MLP's 1024x1024 layer, batch 256", []),
+               ("the wide MLP's first layer", ["--batch", "256", "--inputs", "784", "--outputs", "1024"]),
+               ("the small MLP's first layer", ["--batch", "128", "--inputs", "784", "--outputs", "256"])]
+
+
+def markdown_rows(text):
+    """The body rows of the first Markdown table in @p text, as lists of cell strings."""
+    lines = [l.strip() for l in text.splitlines() if l.strip().startswith("|")]
+    return [[c.strip() for c in l.strip("|").split("|")] for l in lines[2:]]
+
+
+def kernel_tables(args, n):
+    folder = os.path.dirname(args.ch02)
+    env = dict(os.environ, OMP_NUM_THREADS=str(n))
+    tables = []
+    for name, flags in GEMM_SHAPES:
+        cmd = [os.path.join(folder, "ch02_gemm_shape"), *flags] + (["--repeats", "5"] if args.quick else [])
+        print(f"  {shlex.join(cmd)}", file=sys.stderr, flush=True)
+        tables.append({"kind": "gemm_shape", "name": name, "command": shlex.join(cmd),
+                       "header": ["way", "threads at once", "ms (min-max)", "GFLOP/s per thread",
+                                  "serial ms / this ms"], "rows": markdown_rows(run_child(cmd, env))})
+    cmd = [os.path.join(folder, "ch02_false_sharing")] + (["--iterations", "2000000"] if args.quick else [])
+    print(f"  {shlex.join(cmd)}", file=sys.stderr, flush=True)
+    tables.append({"kind": "false_sharing", "name": "false sharing", "command": shlex.join(cmd),
+                   "header": ["threads", "packed (one line) ns/add", "padded (own line) ns/add", "slowdown"],
+                   "rows": markdown_rows(run_child(cmd, env))})
+    for t in tables:
+        print(f"\n{t['kind']}: {t['name']} ({t['command']})\n")
+        print("| " + " | ".join(t["header"]) + " |")
+        for row in t["rows"]:
+            print("| " + " | ".join(row) + " |")
+    return tables
+
+
 def cell(s):
     return f"{s['median']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
 
@@ -133,6 +169,8 @@ def main():
     parser.add_argument("--ch01", default="build/release/chapters/01_serial/ch01_serial")
     parser.add_argument("--ch02", default="build/release/chapters/02_openmp_data_parallel/ch02_openmp")
     parser.add_argument("--data-dir", help="passed to ch01/ch02 (else $PTT_DATA_DIR or their default)")
+    parser.add_argument("--no-kernels", action="store_true",
+                        help="skip ch02_gemm_shape and ch02_false_sharing (next to --ch02)")
     parser.add_argument("--quick", action="store_true", help="10x fewer steps, one repeat: smoke test")
     args = parser.parse_args()
     repeats, n = args.repeats or (1 if args.quick else 5), max(1, args.max_threads)
@@ -278,9 +316,11 @@ def main():
         print(f"| {mlp_name(row['mlp'])} | {row['threads']} | {row['fast']:,.0f} "
               f"| {row['det']:,.0f} | {row['ratio']:.2f}x |")
 
+    kernels = [] if args.no_kernels else kernel_tables(args, n)
+
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine, "max_threads": n, "repeats": repeats, "quick": args.quick,
+            json.dump({"machine": machine, "max_threads": n, "kernels": kernels, "repeats": repeats, "quick": args.quick,
                        "steps": args.steps, "runs": [
                            {"mlp": h, "variant": k, "threads": t, "env": {"OMP_NUM_THREADS": str(t)},
                             "command": shlex.join(commands[(h, k, t)]), "samples": samples[(h, k, t)]}

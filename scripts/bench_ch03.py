@@ -11,7 +11,9 @@ Three Markdown tables:
   1. Throughput: ch01 serial (the reference), then ch03 as ranks x threads per rank, for
      every --allreduce algorithm that applies, but only shapes with ranks x threads <= cores:
      an oversubscribed core makes every collective wait on a descheduled peer, so those
-     numbers would measure the scheduler, not the algorithm.
+     numbers would measure the scheduler, not the algorithm. Beside 2 ranks: PyTorch's
+     DistributedDataParallel on 2 processes (gloo; scripts/torch_mlp_peer.py --ddp 2), same MLP and
+     global batch.
   2. Bucketing/overlap: 2 ranks, wide MLP, MPI_Allreduce after backward vs MPI_Iallreduce per
      bucket during backward, at several bucket sizes.
   3. Allreduce bandwidth: ch03_allreduce_bench (mpiexec -n 2), MPI_Allreduce vs our ring by
@@ -26,6 +28,7 @@ Run it as:  python3 scripts/bench_ch03.py [--build build/release] [--repeats 3] 
 Exit codes: 0 done, 2 missing binary / mpiexec / data, 1 a child failed otherwise.
 """
 import argparse
+import importlib.util
 import json
 import os
 import shlex
@@ -78,12 +81,15 @@ def label(run):
     _, ranks, threads, kind, kb = run
     if kind == "ch01":
         return "ch01 serial"
+    if kind == "torch-ddp":
+        return f"PyTorch DDP, {ranks} processes (gloo)"
     return f"ch03 {ranks} rank{'s' if ranks > 1 else ''} x {threads} thread{'s' if threads > 1 else ''}, " \
            + (f"bucketed {kb} KB" if kind == "bucketed" else kind)
 
 
-def plan(cores):
-    """The runs of one repeat: (hidden, ranks, threads, kind, bucket_kb)."""
+def plan(cores, torch_peer):
+    """The runs of one repeat: (hidden, ranks, threads, kind, bucket_kb). With @p torch_peer,
+    PyTorch's DistributedDataParallel on 2 processes (gloo) is the peer of 2 ranks x 1 thread."""
     runs = []
     for hidden, _, _ in CONFIGS:
         runs.append((hidden, 1, 1, "ch01", None))
@@ -94,6 +100,8 @@ def plan(cores):
             # communication with a one-thread backward pass only (ch03 refuses --threads > 1).
             kinds = ["mpi"] if ranks == 1 else ["mpi", "ring"] + (["bucketed"] if threads == 1 else [])
             runs += [(hidden, ranks, threads, k, 256 if k == "bucketed" else None) for k in kinds]
+        if torch_peer and cores >= 2:
+            runs.append((hidden, 2, 1, "torch-ddp", None))
         if hidden == WIDE and cores >= 2:
             runs += [(WIDE, 2, 1, "bucketed", kb) for kb in BUCKETS_KB if kb != 256]
     return runs
@@ -107,13 +115,22 @@ def command(args, run, metrics):
              "--no-progress", "--metrics", metrics] + (["--data-dir", args.data_dir] if args.data_dir else [])
     if kind == "ch01":
         return [args.ch01, *train]
+    if kind == "torch-ddp":  # the same MLP, SGD and GLOBAL batch, split over `ranks` processes
+        return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_mlp_peer.py"),
+                "--hidden", hidden, "--batch-size", str(args.batch[hidden]), "--lr", "0.01", "--momentum", "0.9",
+                "--steps", str(args.steps[hidden]), "--warmup", "3", "--ddp", str(ranks)]
     cmd = [args.mpiexec, "-n", str(ranks), args.ch03, *train, "--threads", str(threads), "--allreduce", kind]
     return cmd + (["--bucket-kb", str(kb)] if kind == "bucketed" else [])
 
 
 def measure(cmd, threads, metrics, env):
     """One training run: samples/s from the epoch record (global samples per second of training
-    steps), ms per step of each phase from the final record (sums over the steps)."""
+    steps), ms per step of each phase from the final record (sums over the steps). The PyTorch
+    peer prints one JSON line instead, with no phases."""
+    if os.path.basename(cmd[1]) == "torch_mlp_peer.py":
+        out = run_child(cmd, dict(env, OMP_NUM_THREADS=str(threads)))
+        return {"samples_per_s": json.loads(out.strip().splitlines()[-1])["samples_per_s"],
+                "ms_per_step": {p: None for p in PHASES}}
     if os.path.exists(metrics):
         os.remove(metrics)
     run_child(cmd, dict(env, OMP_NUM_THREADS=str(threads)))
@@ -172,7 +189,10 @@ def main():
     tmp = tempfile.TemporaryDirectory(prefix="ptt-bench-ch03-")  # removed when we exit
     metrics = os.path.join(tmp.name, "run.jsonl")
 
-    runs = plan(cores)
+    torch_peer = importlib.util.find_spec("torch") is not None
+    if not torch_peer:
+        print("note: PyTorch cannot be imported (apt install python3-torch): no DDP row", file=sys.stderr)
+    runs = plan(cores, torch_peer)
     commands = {run: command(args, run, metrics) for run in runs}
     samples = {run: [] for run in runs}
     print(f"running {repeats} x {len(runs)} training runs on {cores} cores ...", file=sys.stderr, flush=True)
@@ -196,8 +216,9 @@ def main():
     def sps(run):
         return spread([m["samples_per_s"] for m in samples[run]])
 
-    def ms(run):  # median of each phase over the repeats, ms per step
-        return {p: statistics.median(m["ms_per_step"][p] for m in samples[run]) for p in PHASES}
+    def ms(run):  # median of each phase over the repeats, ms per step (None: the PyTorch peer)
+        return {p: None if samples[run][0]["ms_per_step"][p] is None else
+                statistics.median(m["ms_per_step"][p] for m in samples[run]) for p in PHASES}
 
     # ---- the tables, as rows of numbers (printed below, and written with --json) --------------
     throughput, bucketing, targets = [], [], []
@@ -251,7 +272,7 @@ def main():
         print("|---|---:|---:|---:|---:|")
         for row in (r for r in throughput if r["mlp"] == hidden):
             print(f"| {row['variant']} | {cell(row['samples_per_s'])} | {row['vs_1x1']:.2f}x "
-                  f"| {row['vs_ch01']:.2f}x | {row['reduce_ms']:.3f} |")
+                  f"| {row['vs_ch01']:.2f}x | {'-' if row['reduce_ms'] is None else format(row['reduce_ms'], '.3f')} |")
     print("\nreduce = the allreduce across ranks (after the thread reduction inside a rank, if any), "
           "including the time a rank waits for the slower one; bucketed: only the wait after backward.")
 

@@ -8,9 +8,13 @@
        ch01 serial, ch02 --threads 2, ch05 --tp 2, ch05 --pp 2 (GPipe and 1F1B, 4 micro-batches)
    for 784-256-128-10 at batch 128 and 784-1024-1024-10 at batch 256 (SGD lr 0.01, momentum 0.9).
    Runs of one repeat are interleaved so that all variants share the machine's noise; we report
-   medians and the min-max spread.
+   medians and the min-max spread. There is no PyTorch row: PyTorch 1.13 (Debian) has no tensor
+   parallelism, and its pipeline (torch.distributed.pipeline.sync.Pipe) runs one worker thread per
+   device, so on a CPU its stages never overlap (chapters 03 and 06 measure PyTorch's DDP).
 
 Run it as:  python3 scripts/bench_ch05.py [--build build/release] [--repeats 3] [--json out.json]
+(`./tutorial bench 05 --record` writes chapters/05_model_parallel/results.json, whose tables
+scripts/ch05_tables.py puts into the README).
 --quick: fewer steps and one repeat (a smoke test). Exit codes: 0 done, 2 missing binary or
 data, 1 a child failed otherwise.
 """

@@ -3,8 +3,9 @@
 
     /usr/bin/python3 scripts/make_plots.py [--build build/release] [--out docs/images]
 
-Reads what `./tutorial bench` writes (scripts/bench_ch01.py, bench_ch02.py, bench_ch03.py, bench_ch05.py
-with --json) and writes PNGs that docs/pages/results.md shows:
+Reads the chapters' committed result files (chapters/NN_*/results.json, which
+`./tutorial bench NN --record` writes with scripts/bench_chNN.py) and writes PNGs that
+docs/pages/results.md shows:
 
     ch01_vs_pytorch.png     samples/s of chapter 01 next to PyTorch, per MLP (median, min-max)
     ch02_speedup.png        chapter 02's speedup over its own 1-thread run vs threads, with
@@ -39,11 +40,13 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 # The same look on every plot: small, readable on the site's white pages.
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "axes.grid": True,
                      "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
 COLORS = {"ch01": "#3b6fb6", "torch": "#d0703a", "ch02": "#3b6fb6", "predicted": "#7a7a7a",
-          "mpi": "#3b6fb6", "ring": "#2e9a5a", "model": "#7a7a7a", "bucketed": "#9b59b6"}
+          "mpi": "#3b6fb6", "ring": "#2e9a5a", "model": "#7a7a7a", "bucketed": "#9b59b6", "torch-ddp": "#d0703a"}
 
 
 def mlp_label(hidden):
@@ -264,16 +267,16 @@ def placeholder(path, title, how):
 
 # (output, input JSON, the keys it needs, the plot function, how to make the input)
 PLOTS = [
-    ("ch01_vs_pytorch.png", "bench_ch01.json", ["results"], ch01_vs_pytorch,
-     "run ./tutorial bench 01, then scripts/make_plots.py"),
-    ("ch02_speedup.png", "bench_ch02.json", ["amdahl"], ch02_speedup,
-     "run ./tutorial bench 02, then scripts/make_plots.py"),
-    ("ch03_scaling.png", "bench_ch03.json", ["throughput"], ch03_scaling,
-     "run ./tutorial bench 03, then scripts/make_plots.py"),
-    ("ch03_allreduce.png", "bench_ch03.json", ["allreduce"], ch03_allreduce,
-     "run ./tutorial bench 03, then scripts/make_plots.py"),
-    ("ch05_bubble.png", "bench_ch05.json", ["bubble"], ch05_bubble,
-     "run ./tutorial bench 05, then scripts/make_plots.py"),
+    ("ch01_vs_pytorch.png", "chapters/01_serial/results.json", ["results"], ch01_vs_pytorch,
+     "run ./tutorial bench 01 --record"),
+    ("ch02_speedup.png", "chapters/02_openmp_data_parallel/results.json", ["amdahl"], ch02_speedup,
+     "run ./tutorial bench 02 --record"),
+    ("ch03_scaling.png", "chapters/03_mpi_data_parallel/results.json", ["throughput"], ch03_scaling,
+     "run ./tutorial bench 03 --record"),
+    ("ch03_allreduce.png", "chapters/03_mpi_data_parallel/results.json", ["allreduce"], ch03_allreduce,
+     "run ./tutorial bench 03 --record"),
+    ("ch05_bubble.png", "chapters/05_model_parallel/results.json", ["bubble"], ch05_bubble,
+     "run ./tutorial bench 05 --record"),
 ]
 
 
@@ -321,13 +324,13 @@ def training_curves(build, out):
 
 def main():
     parser = argparse.ArgumentParser(description="Plots for the site from the benchmarks' JSON.")
-    parser.add_argument("--build", default="build/release", help="where the bench_chNN.json files are")
+    parser.add_argument("--build", default="build/release", help="where the tour's metrics are (./tutorial run)")
     parser.add_argument("--out", default="docs/images", help="where the PNGs go")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
     for name, source, keys, plot, how in PLOTS:
-        out, path = os.path.join(args.out, name), os.path.join(args.build, source)
+        out, path = os.path.join(args.out, name), os.path.join(ROOT, source)
         if not os.path.isfile(path):
             kept = "keeping the committed plot" if os.path.isfile(out) else "writing a placeholder"
             print(f"make_plots: note: {path} not found ({how.split(',')[0]}); {kept} for {name}")
@@ -346,7 +349,7 @@ def main():
             if not os.path.isfile(out):
                 placeholder(out, name[:-4].replace("_", " "), how)
             continue
-        plot(data, path, out)
+        plot(data, source, out)
     training_curves(args.build, args.out)
     ch06_memory(args.out)
     ch07_accuracy(args.out)

@@ -84,3 +84,33 @@ def run(tag, tables, readme, script, doc, self_test_table, self_test_number=r"\d
         return 0
     open(args.readme, "w").write(updated)
     return 0
+
+
+def load(tag, path, keys):
+    """The JSON result file at @p path (relative to the repository), with @p keys present; exits 2
+    with one line naming the file otherwise."""
+    import json
+    full = os.path.join(ROOT, path)
+    try:
+        with open(full) as f:
+            r = json.load(f)
+        missing = [k for k in keys if k not in r]
+        if missing:
+            raise KeyError(", ".join(missing))
+        return r
+    except (OSError, ValueError, KeyError) as e:
+        fail(tag, f"{path}: {e!r}")
+
+
+def machine_line(r, source):
+    """One sentence naming the machine, date, load, repeats and command of a result file, and
+    saying so when it is a --quick (smoke-test) run."""
+    m = r["machine"]
+    text = (f"Measured on {m['cpu']}, {m['nproc']} cores, {m['date'][:10]}; load average "
+            f"{m['loadavg_at_start']:.1f} at the start; {r.get('repeats', '?')} interleaved run(s) per "
+            f"variant, median (min-max). Command: `{m.get('command', '(not recorded)')}`; "
+            f"raw results: `{source}`.")
+    if r.get("quick"):
+        text += (" **A --quick run** (a tenth of the steps, one repeat, on a busy machine): it shows the "
+                 "pipeline works, its numbers are not a measurement to read.")
+    return [text]
