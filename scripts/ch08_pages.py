@@ -233,7 +233,7 @@ def rules(data):
         out.append(f"- {text} ({backing})")
 
     b = wide8["top"][0]
-    rule("**Inside one node, a model that fits: data parallelism.** Its all-reduce runs on NVLink and hides "
+    rule("**Inside one node, a wide model that fits: data parallelism.** Its all-reduce runs on NVLink and hides "
          "behind the backward; ZeRO shards the optimizer state (and more) for free.",
          kind(b) == "dp" and b["dp_exposed_s"] == 0,
          f"the wide MLP on 8 workers: rank 1 is {layout_name(b)}, {sps(b['samples_per_s'])} samples/s")
@@ -267,11 +267,12 @@ def rules(data):
          f"{model_label(BIG)} on {big['workers']} workers: plain dp needs {gb(plain['memory_bytes'])} GB per worker; pure dp with "
          f"ZeRO-{d['zero']} fits at {sps(d['samples_per_s'])} samples/s; the best, {layout_name(b)}, "
          f"{sps(b['samples_per_s'])}")
-    z = [e for e in wide64["top"] if e["zero"] > 0]
-    rule("**With dp > 1, use ZeRO-1 or 2.** They move the same bytes as the all-reduce and make the update 1/D "
-         "as long, so they tie or win.",
-         bool(z) and z[0]["rank"] == 1,
-         f"the wide MLP on 64 workers: rank 1 uses ZeRO-{z[0]['zero'] if z else '?'}")
+    b8, b64 = wide8["top"][0], wide64["top"][0]
+    rule("**With dp > 1, shard with ZeRO.** ZeRO-1 and 2 move the same bytes as the all-reduce and make the "
+         "update 1/D as long, so they tie or win; ZeRO-3 wins too where the model lets its extra gathers hide "
+         "behind the backward (an assumption, see below).",
+         b8["zero"] > 0 and b64["zero"] > 0,
+         f"the wide MLP: rank 1 uses ZeRO-{b8['zero']} on 8 workers, ZeRO-{b64['zero']} on 64")
     b = wide4096["top"][0]
     eff = efficiency(strong, "best")[-1][1]
     rule("**Too many workers for the batch: nothing scales.** With a global batch of 4096 on 4096 workers even "
