@@ -363,7 +363,7 @@ def page(data):
         out += [f"{label}: efficiency of each curve (— where the layout cannot run the model)", "",
                 "| workers | best layout | best | pure dp | pure tp | pure pp |", "|---:|---|---:|---:|---:|---:|"]
         for p in sc[mode]:
-            cells = [f"{effs[name][p['workers']]:.3f}" if p['workers'] in effs[name] else "—"
+            cells = [f"{effs[name][p['workers']]:.3g}" if p['workers'] in effs[name] else "—"
                      for name in ("best", "dp", "tp", "pp")]
             out.append(f"| {p['workers']} | {layout_name(p['best'])} | " + " | ".join(cells) + " |")
         out.append("")
