@@ -41,7 +41,7 @@ void print_breakdown(const Layout& l, const Prediction& p, const Machine& machin
       p.memory.total() / 1e9, machine.memory_bytes / 1e9, p.fits ? "fits" : "does not fit");
 }
 
-nlohmann::json entry_json(const PlanEntry& e) {
+nlohmann::json entry_json(const PlanEntry& e, const Model& model, const Machine& machine) {
   const Layout& l = e.layout;
   const Prediction& p = e.prediction;
   return {{"dp", l.dp},
@@ -60,7 +60,13 @@ nlohmann::json entry_json(const PlanEntry& e) {
           {"dp_exposed_s", p.dp_exposed_s},
           {"update_s", p.update_s},
           {"memory_bytes", p.memory.total()},
-          {"fits", p.fits}};
+          {"fits", p.fits},
+          // Added for scripts/ch08_pages.py: the memory's parts and the planner's one-line reason.
+          {"memory_params_bytes", p.memory.params},
+          {"memory_grads_bytes", p.memory.grads},
+          {"memory_optimizer_bytes", p.memory.optimizer},
+          {"memory_activations_bytes", p.memory.activations},
+          {"reason", reason(e, model, machine)}};
 }
 
 }  // namespace
@@ -159,7 +165,7 @@ int main(int argc, char** argv) {
     }
     if (!json_path.empty()) {
       nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : ranked) j.push_back(entry_json(e));
+      for (const auto& e : ranked) j.push_back(entry_json(e, model, machine));
       std::ofstream out(json_path);
       ptt::require_input(out.good(), "--json: cannot write " + json_path);
       out << j.dump(1) << '\n';

@@ -44,6 +44,25 @@ if "$exe" "${big[@]}" --workers 64 --optimizer adam --top 5 --json "$work/plan.j
 else
   echo "FAIL the good run:"; cat "$work/out1" "$work/err"; failures=$((failures + 1))
 fi
+# The JSON's memory parts add up to its total, and every layout carries the planner's reason
+# (scripts/ch08_pages.py builds the "Which strategy, when?" page from them).
+if python3 - "$work/plan.json" >"$work/out" 2>&1 <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+parts = ("memory_params_bytes", "memory_grads_bytes", "memory_optimizer_bytes", "memory_activations_bytes")
+for e in plan:
+    total = sum(e[k] for k in parts)
+    assert abs(total - e["memory_bytes"]) <= 1e-9 * e["memory_bytes"], (e, total)
+    assert e["reason"], e
+best = plan[0]
+assert best["tp"] == 1 or f"tp {best['tp']}" in best["reason"], best
+assert best["zero"] == 0 or f"ZeRO-{best['zero']}" in best["reason"], best
+PY
+then
+  echo "ok   --json: memory parts add up to memory_bytes, every layout has a reason"
+else
+  echo "FAIL --json's memory parts or reasons:"; cat "$work/out"; failures=$((failures + 1))
+fi
 if "$exe" "${big[@]}" --workers 64 --explain "dp=8,tp=8,zero=1" >"$work/out" 2>"$work/err" && grep -q "bubble" "$work/out"; then
   echo "ok   --explain prints every term"
 else
