@@ -44,6 +44,13 @@ for my $line (split /(?<=\n)/, $text) {
         next;
     }
     $prev_blank = ($line =~ /^\s*$/);
+    # A folded answer (<details><summary>...</summary> alone on a line, </details> alone on a
+    # line): GitHub wants a blank line after the summary so that the answer is Markdown, and
+    # Doxygen 1.9.4 then closes the <details> early, leaving the summary over an empty fold and
+    # the answer in a second one without it. Passed through \htmlonly, the tags reach the HTML
+    # as written, around the answer's paragraphs.
+    $line =~ s{^(\s*)(<details><summary>.*</summary>)\s*$}{$1\\htmlonly$2\\endhtmlonly\n};
+    $line =~ s{^(\s*)(</details>)\s*$}{$1\\htmlonly$2\\endhtmlonly\n};
     $prose .= $line;
 }
 flush_prose();
