@@ -4,6 +4,12 @@
 //   flops_fp32        the trainer's GEMMs: every layer's forward product Y = X W^T + b
 //                     (ptt::linear_forward, Eigen on ONE thread) at the MLP's shapes and batch,
 //                     median of --repeats; the rate is all their FLOPs over all their time.
+//   gemm_fp32         the rate as a function of the rows: every layer's forward product and its
+//                     backward products (dW = dY^T X and dX = dY W, ptt::linear_backward; no dX for
+//                     the first layer) at each row count of --rows (8, 16, ..., 1024), one thread
+//                     per worker; "1_thread": one worker alone, "all_cores": every core running
+//                     its own worker at once, the slowest one's time (a data-parallel step waits
+//                     for it). Each sample runs the products >= 10 ms; median of --repeats.
 //   flops_mixed       not measured (Eigen has no 16-bit GEMM here): the fp32 rate, labelled so.
 //   memory_bandwidth  a copy of a --copy-mb buffer (std::memcpy), read + written bytes over the
 //                     best of --repeats.
@@ -17,11 +23,14 @@
 //                     physical memory shared between them.
 //
 // Usage: ch08_calibrate --out machine.json [--hidden 256,128] [--batch 128] [--repeats 7]
+//                       [--rows 8,16,32,64,128,256,512,1024]
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
+#include <barrier>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -74,11 +83,127 @@ ptt::ch08::Link measured_link(const std::string& path, const std::string& link, 
   throw ptt::InputError("--links: " + path + " has no all-reduce record for the link '" + link + "'");
 }
 
+// One worker's GEMMs at `rows` rows, on its own matrices: every layer's forward product, and its
+// backward (dW, db, and dX unless it is the first layer), as the trainer runs them.
+struct Products {
+  std::vector<ptt::Matrix> X, W, Y, dY, dW, dX;
+  std::vector<ptt::Vector> b, db;
+  double forward_flops = 0, backward_flops = 0;
+
+  Products(const std::vector<int>& widths, int rows) {
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+      const int in = widths[l], out = widths[l + 1];
+      X.push_back(ptt::Matrix::Constant(rows, in, 0.5f));
+      W.push_back(ptt::Matrix::Constant(out, in, 0.25f));
+      b.push_back(ptt::Vector::Constant(out, 0.125f));
+      Y.push_back(ptt::Matrix::Zero(rows, out));
+      dY.push_back(ptt::Matrix::Constant(rows, out, 0.0625f));
+      dW.push_back(ptt::Matrix::Zero(out, in));
+      db.push_back(ptt::Vector::Zero(out));
+      dX.push_back(ptt::Matrix::Zero(rows, in));
+      const double nio = static_cast<double>(rows) * in * out;
+      forward_flops += 2 * nio;
+      backward_flops += (l == 0 ? 2 : 4) * nio;
+    }
+  }
+  void forward() {
+    for (std::size_t l = 0; l < X.size(); ++l) ptt::linear_forward(X[l], W[l], b[l], Y[l]);
+  }
+  void backward() {
+    for (std::size_t l = 0; l < X.size(); ++l) {
+      ptt::MatrixRef dx(dX[l]);
+      ptt::linear_backward(X[l], W[l], dY[l], dW[l], db[l], l == 0 ? nullptr : &dx);
+    }
+  }
+  // Believe no time before the products are right: every entry is a known constant.
+  bool right(const std::vector<int>& widths, int rows) const {
+    const auto near = [](float got, double want) { return std::abs(got - want) <= 1e-3 * want; };
+    for (std::size_t l = 0; l < X.size(); ++l) {
+      const double in = widths[l], out = widths[l + 1];
+      if (!(near(Y[l](0, 0), 0.125 * in + 0.125) && near(dW[l](0, 0), 0.03125 * rows) &&
+            (l == 0 || near(dX[l](0, 0), 0.015625 * out))))
+        return false;
+    }
+    return true;
+  }
+};
+
+// Seconds of `iters` runs of the forward (kind 0) or backward (kind 1) products.
+double run(Products& p, int kind, int iters) {
+  ptt::Stopwatch t;
+  for (int i = 0; i < iters; ++i) kind == 0 ? p.forward() : p.backward();
+  return t.seconds();
+}
+
+// The gemm_fp32 table: per row count, forward and backward FLOP/s of one worker alone, then of
+// the slowest of `cores` workers running at once (std::thread each, started together).
+ptt::ch08::GemmTable measure_gemm_table(const std::vector<int>& widths, const std::vector<int>& ladder,
+                                        int repeats, int cores) {
+  constexpr double sample_s = 0.01;  // a sample runs the products this long at least
+  ptt::ch08::GemmTable g;
+  std::vector<std::array<int, 2>> iters;  // per row count and kind, chosen alone, reused busy
+  for (int rows : ladder) {
+    Products p(widths, rows);
+    iters.push_back({});
+    for (int kind = 0; kind < 2; ++kind) {
+      const double once = run(p, kind, 1);  // warm-up, and the size of a sample
+      const int n = static_cast<int>(std::clamp(std::ceil(sample_s / std::max(once, 1e-9)), 1.0, 1e6));
+      iters.back()[kind] = n;
+      std::vector<double> s;
+      for (int r = 0; r < repeats; ++r) s.push_back(run(p, kind, n) / n);
+      auto& table = kind == 0 ? g.forward_alone : g.backward_alone;
+      table.rows.push_back(rows);
+      table.flops_per_s.push_back((kind == 0 ? p.forward_flops : p.backward_flops) / median(s));
+    }
+    PTT_CHECK(p.right(widths, rows), "the products at " + std::to_string(rows) + " rows are wrong");
+  }
+  // Every core busy: the threads meet at a barrier before each sample; a sample's time is the
+  // slowest thread's. A thread records a wrong product rather than throw (the others would wait at
+  // the barrier for it forever).
+  std::vector<std::vector<double>> seconds(static_cast<std::size_t>(cores));
+  std::vector<char> wrong(static_cast<std::size_t>(cores), 0);
+  std::barrier meet(cores);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < cores; ++c)
+    threads.emplace_back([&, c] {
+      for (std::size_t i = 0; i < ladder.size(); ++i) {
+        Products p(widths, ladder[i]);
+        for (int kind = 0; kind < 2; ++kind) {
+          run(p, kind, 1);
+          for (int r = 0; r < repeats; ++r) {
+            meet.arrive_and_wait();
+            seconds[c].push_back(run(p, kind, iters[i][kind]) / iters[i][kind]);
+          }
+        }
+        if (!p.right(widths, ladder[i])) wrong[c] = 1;
+      }
+    });
+  for (auto& t : threads) t.join();
+  PTT_CHECK(std::count(wrong.begin(), wrong.end(), 1) == 0, "a product with every core busy is wrong");
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < ladder.size(); ++i) {
+    const Products p(widths, ladder[i]);
+    for (int kind = 0; kind < 2; ++kind) {
+      std::vector<double> slowest;
+      for (int r = 0; r < repeats; ++r, ++k) {
+        double worst = 0;
+        for (const auto& per_thread : seconds) worst = std::max(worst, per_thread[k]);
+        slowest.push_back(worst);
+      }
+      auto& table = kind == 0 ? g.forward_busy : g.backward_busy;
+      table.rows.push_back(ladder[i]);
+      table.flops_per_s.push_back((kind == 0 ? p.forward_flops : p.backward_flops) / median(slowest));
+    }
+  }
+  return g;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   return ptt::run_main("ch08_calibrate", [&] {
-    std::string out_path, hidden = "256,128", name = "this-host", links;
+    std::string out_path, hidden = "256,128", name = "this-host", links,
+                          rows_list = "8,16,32,64,128,256,512,1024";
     int batch = 128, repeats = 7, copy_mb = 256, workers_per_node = 0;
     double link_alpha_us = 1.0, link_gbps = 10.0;
     CLI::App app{"Chapter 08: measure GEMM FLOP/s and memory bandwidth, write machine.json."};
@@ -88,6 +213,8 @@ int main(int argc, char** argv) {
     app.add_option("--batch", batch, "rows of the products")
         ->capture_default_str()
         ->check(CLI::Range(1, 1 << 16));
+    app.add_option("--rows", rows_list, "row counts of the gemm_fp32 table, increasing")
+        ->capture_default_str();
     app.add_option("--repeats", repeats, "timed repeats (median / best)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
@@ -113,6 +240,12 @@ int main(int argc, char** argv) {
     std::vector<int> widths{784};
     for (int h : ptt::parse_size_list(hidden, "--hidden")) widths.push_back(h);
     widths.push_back(10);
+    const std::vector<int> ladder = ptt::parse_size_list(rows_list, "--rows");
+    for (std::size_t i = 1; i < ladder.size(); ++i)
+      ptt::require_input(ladder[i] > ladder[i - 1],
+                         "--rows: the row counts must increase (" + rows_list + ")");
+    ptt::require_input(ladder.back() <= (1 << 16), "--rows: at most 65536 rows");
+    ptt::Stopwatch calibration;
 
     // GEMMs: each layer's forward product at the MLP's shape, timed together per repeat.
     std::vector<ptt::Matrix> X, W, Y;
@@ -153,6 +286,7 @@ int main(int argc, char** argv) {
 
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (workers_per_node == 0) workers_per_node = cores;
+    const ptt::ch08::GemmTable table = measure_gemm_table(widths, ladder, repeats, cores);
     const double node_memory =
         static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
 
@@ -162,6 +296,12 @@ int main(int argc, char** argv) {
     m.sources["flops_fp32"] = "measured by ch08_calibrate: forward GEMMs of 784-" + hidden + "-10 at batch " +
                               std::to_string(batch) + ", Eigen, 1 thread, median of " +
                               std::to_string(repeats);
+    m.gemm_fp32 = table;
+    m.sources["gemm_fp32"] =
+        "measured by ch08_calibrate: GEMMs of 784-" + hidden + "-10 (forward; backward dW " +
+        "and dX, no dX for the first layer), Eigen, 1 thread per worker, at rows " + rows_list +
+        "; *_1_thread: one worker alone, *_all_cores: " + std::to_string(cores) +
+        " workers at once, the slowest; median of " + std::to_string(repeats) + " samples of >= 10 ms";
     m.flops_mixed = flops_rate;
     m.sources["flops_mixed"] = "not measured (no 16-bit GEMM in Eigen here): the fp32 rate";
     m.memory_bandwidth = bandwidth;
@@ -185,6 +325,14 @@ int main(int argc, char** argv) {
     ptt::ch08::save_machine(m, out_path);
     std::printf("GEMM %.2f GFLOP/s (1 thread), copy %.2f GB/s, %d cores, %.1f GB per worker -> %s\n",
                 flops_rate / 1e9, bandwidth / 1e9, cores, m.memory_bytes / 1e9, out_path.c_str());
+    std::printf(
+        "GEMM GFLOP/s by rows     forward 1 thread  backward 1 thread  forward %d busy  backward %d busy\n",
+        cores, cores);
+    for (std::size_t i = 0; i < ladder.size(); ++i)
+      std::printf("%24d %17.2f %18.2f %16.2f %17.2f\n", ladder[i], table.forward_alone.flops_per_s[i] / 1e9,
+                  table.backward_alone.flops_per_s[i] / 1e9, table.forward_busy.flops_per_s[i] / 1e9,
+                  table.backward_busy.flops_per_s[i] / 1e9);
+    std::printf("calibration took %.1f s\n", calibration.seconds());
     return 0;
   });
 }

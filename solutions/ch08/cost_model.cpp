@@ -94,11 +94,25 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
   const double n = rows / m;  // rows per micro-batch
   const bool mixed = model.precision == Precision::mixed;
   const double elem = mixed ? 2.0 : 4.0;  // bytes of an activation or gradient value
-  const double rate = mixed ? machine.flops_mixed : machine.flops_fp32;
-  // Contention (chapter 02's lesson on 2 cores): more workers on a node than cores share them.
   const int workers = dp * pp * tp;
-  const double on_node = std::min(workers, machine.workers_per_node);
-  const double slow = machine.cores_per_node > 0 ? std::max(1.0, on_node / machine.cores_per_node) : 1.0;
+  const int on_node = std::min(workers, machine.workers_per_node);
+  // The GEMM rates (compute_time.hpp): a measured table, looked up at n rows; with every core of
+  // the node busy when the worker is not alone on it. The table is fp32; mixed precision scales
+  // it by flops_mixed / flops_fp32 (1 in a calibrated file). Without a table, the single rate.
+  RateTable fwd_rate, bwd_rate;
+  if (machine.gemm_fp32.empty()) {
+    fwd_rate = bwd_rate = {{1.0}, {mixed ? machine.flops_mixed : machine.flops_fp32}};
+  } else {
+    const GemmTable& g = machine.gemm_fp32;
+    fwd_rate = on_node > 1 ? g.forward_busy : g.forward_alone;
+    bwd_rate = on_node > 1 ? g.backward_busy : g.backward_alone;
+    if (mixed)
+      for (RateTable* t : {&fwd_rate, &bwd_rate})
+        for (double& f : t->flops_per_s) f *= machine.flops_mixed / machine.flops_fp32;
+  }
+  // Contention (chapter 02's lesson on 2 cores): more workers on a node than cores share them.
+  const double slow =
+      machine.cores_per_node > 0 ? std::max(1.0, static_cast<double>(on_node) / machine.cores_per_node) : 1.0;
   // Ranks are numbered tp innermost, then pp, then dp (chapter 06): a group stays inside a node
   // while the ranks it spans fit in one. A ring that crosses nodes runs at the slower link.
   const Link tp_link = tp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
@@ -107,14 +121,13 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
 
   double worst = -1;
   for (int s = 0; s < pp; ++s) {
-    double fwd_flops = 0, bwd_flops = 0, tp_f = 0, tp_b = 0, psi = 0, act_values = w[stages[s]];
+    double tp_f = 0, tp_b = 0, psi = 0, act_values = w[stages[s]];
+    std::vector<StageLayer> gemms;
     for (int l = stages[s]; l < stages[s + 1]; ++l) {
       const bool col = column_split(l, layers, tp), row = row_split(l, tp);
-      const double share = (col || row) ? 1.0 / tp : 1.0;
-      // Chapter 01: forward Y = X W^T is 2 n I O flops; backward dW = dY^T X and dX = dY W are
-      // 2 n I O each, and the network's first layer needs no dX. Split layers do 1/T of it.
-      fwd_flops += 2.0 * n * io(w, l) * share;
-      bwd_flops += (l == 0 ? 2.0 : 4.0) * n * io(w, l) * share;
+      // Chapter 01's products, a share 1/T of them on a split layer (TODO(08.3) times them).
+      gemms.push_back(
+          {static_cast<double>(w[l]), static_cast<double>(w[l + 1]), (col || row) ? 1.0 / tp : 1.0, l == 0});
       // Chapter 06's tp traffic: a row-split layer all-reduces its output (n O) forward, a
       // column-split layer but the network's first all-reduces its input gradient (n I) backward.
       if (row) tp_f += ring_allreduce_time(n * w[l + 1] * elem, tp, tp_link);
@@ -123,7 +136,10 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
       psi += col ? (io(w, l) + w[l + 1]) / tp : row ? io(w, l) / tp + w[l + 1] : io(w, l) + w[l + 1];
       act_values += col ? w[l + 1] / static_cast<double>(tp) : w[l + 1];  // outputs as the worker holds them
     }
-    const double comp_f = fwd_flops / rate * slow, comp_b = bwd_flops / rate * slow;
+    // One micro-batch of n rows: the products run at the rate of n rows, not of the batch.
+    const ComputeTime gemm =
+        stage_compute_time(gemms, n, fwd_rate, bwd_rate, on_node, machine.cores_per_node);
+    const double comp_f = gemm.forward_s, comp_b = gemm.backward_s;
     // Chapter 05/06's pipeline messages: activations forward unless last, gradients back unless first.
     const double pp_f =
         s + 1 < pp ? pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte : 0.0;

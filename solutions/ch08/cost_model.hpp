@@ -2,7 +2,8 @@
 // step of the MLP on a dp x pp x tp grid, predicted from a machine's rates, before running it.
 //
 // Every term is a formula of an earlier chapter (derivations in cost_model.cpp and the README):
-//   compute     2 n I O per layer forward, 4 n I O backward (2 for the first layer: no dX), ch01/ch02
+//   compute     2 n I O per layer forward, 4 n I O backward (2 for the first layer: no dX), ch01/ch02,
+//               at the GEMM rate measured at n rows when the machine has a table (compute_time.hpp)
 //   tp          all-reduces of activations and input gradients per layer pair per micro-batch, ch05/ch06
 //   pp          one activation send forward and one gradient send back per boundary, ch05/ch06
 //   bubble      (m + p - 1)(t_f + t_b) per step, GPipe and 1F1B alike, ch05
@@ -14,10 +15,20 @@
 #include <string>
 #include <vector>
 
+#include "ch08/compute_time.hpp"
 #include "ch08/memory.hpp"
 #include "ch08/step_time.hpp"
 
 namespace ptt::ch08 {
+
+/// GEMM rates measured at a ladder of row counts (ch08_calibrate), FLOP/s of one worker in fp32:
+/// alone on its node (one thread), and with every core of the node running a worker at once
+/// (the slowest of them). Empty: every product runs at the single rate flops_fp32/flops_mixed.
+struct GemmTable {
+  RateTable forward_alone, backward_alone;  ///< Y = X W^T; dW = dY^T X and dX = dY W together
+  RateTable forward_busy, backward_busy;    ///< the same with every core busy
+  bool empty() const { return forward_alone.rows.empty(); }
+};
 
 /// The rates of one machine (a cluster of nodes of workers). Each field may carry its source.
 struct Machine {
@@ -30,6 +41,7 @@ struct Machine {
   int workers_per_node = 1;
   double memory_bytes = 0;  ///< memory of one worker
   int cores_per_node = 0;   ///< 0: no contention; else time x max(1, workers on a node / cores)
+  GemmTable gemm_fp32;      ///< measured rate per row count; empty: flops_fp32 for every shape
   std::map<std::string, std::string> sources;  ///< field name -> where its value comes from
 };
 

@@ -2,6 +2,7 @@
 // datasheet where there is one, "estimate" where there is not (latencies: calibrate them).
 #include "ch08/machine.hpp"
 
+#include <cmath>
 #include <fstream>
 
 #include "ptt/error.hpp"
@@ -52,6 +53,40 @@ Link link(const nlohmann::json& j, const std::string& field, const std::string& 
           positive(j.at(field), "beta_s_per_byte", where + ": " + field)};
 }
 
+// A row count as JSON: an integer when it is one (8, not 8.0).
+nlohmann::json row_count(double rows) {
+  return rows == std::floor(rows) && rows < 9e15 ? nlohmann::json(static_cast<long long>(rows))
+                                                 : nlohmann::json(rows);
+}
+
+// The optional GEMM table: a non-empty array of {"rows", "forward_1_thread", "backward_1_thread",
+// "forward_all_cores", "backward_all_cores"}, rows positive and strictly increasing, rates positive.
+GemmTable gemm_table(const nlohmann::json& j, const std::string& where) {
+  const std::string field = "gemm_fp32";
+  require_input(
+      j.is_array() && !j.empty(),
+      where + ": field '" + field + "' must be a non-empty array of {\"rows\": ..., rates} objects");
+  GemmTable g;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string at = where + ": " + field + "[" + std::to_string(i) + "]";
+    require_input(j[i].is_object(), at + " must be an object");
+    const double rows = positive(j[i], "rows", at);
+    require_input(g.forward_alone.rows.empty() || rows > g.forward_alone.rows.back(),
+                  at + ": field 'rows' must be larger than the row count before it (" +
+                      row_count(g.forward_alone.rows.empty() ? 0.0 : g.forward_alone.rows.back()).dump() +
+                      "): sorted, no duplicates");
+    const std::pair<RateTable*, const char*> columns[] = {{&g.forward_alone, "forward_1_thread"},
+                                                          {&g.backward_alone, "backward_1_thread"},
+                                                          {&g.forward_busy, "forward_all_cores"},
+                                                          {&g.backward_busy, "backward_all_cores"}};
+    for (const auto& [table, name] : columns) {
+      table->rows.push_back(rows);
+      table->flops_per_s.push_back(positive(j[i], name, at));
+    }
+  }
+  return g;
+}
+
 }  // namespace
 
 std::vector<std::string> machine_profiles() { return {"h100-cluster"}; }
@@ -74,6 +109,17 @@ nlohmann::json machine_to_json(const Machine& m) {
   j["workers_per_node"] = m.workers_per_node;
   j["memory_bytes"] = m.memory_bytes;
   j["cores_per_node"] = m.cores_per_node;
+  if (!m.gemm_fp32.empty()) {
+    const GemmTable& g = m.gemm_fp32;
+    nlohmann::json table = nlohmann::json::array();
+    for (std::size_t i = 0; i < g.forward_alone.rows.size(); ++i)
+      table.push_back({{"rows", row_count(g.forward_alone.rows[i])},
+                       {"forward_1_thread", g.forward_alone.flops_per_s[i]},
+                       {"backward_1_thread", g.backward_alone.flops_per_s[i]},
+                       {"forward_all_cores", g.forward_busy.flops_per_s[i]},
+                       {"backward_all_cores", g.backward_busy.flops_per_s[i]}});
+    j["gemm_fp32"] = table;
+  }
   j["sources"] = m.sources;
   return j;
 }
@@ -99,6 +145,7 @@ Machine machine_from_json(const nlohmann::json& j, const std::string& where) {
                   where + ": field 'cores_per_node' must be a non-negative integer");
     m.cores_per_node = c.get<int>();
   }
+  if (j.contains("gemm_fp32")) m.gemm_fp32 = gemm_table(j.at("gemm_fp32"), where);
   if (j.contains("sources")) {
     require_input(j.at("sources").is_object(), where + ": field 'sources' must be an object of strings");
     for (const auto& [field, text] : j.at("sources").items()) {

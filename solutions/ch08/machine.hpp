@@ -12,6 +12,9 @@
 //     "workers_per_node": 8,
 //     "memory_bytes": 8e10,            one worker's memory
 //     "cores_per_node": 0,             0: no contention; else time x max(1, workers on a node / cores)
+//     "gemm_fp32": [                   optional (ch08_calibrate writes it): GEMM FLOP/s of one worker
+//       {"rows": 8, "forward_1_thread": 1.1e10, "backward_1_thread": 9e9,     at each row count,
+//        "forward_all_cores": 1e10, "backward_all_cores": 8e9}, ...],       rows increasing
 //     "sources": {"flops_fp32": "NVIDIA H100 datasheet", ...}
 //   }
 #pragma once

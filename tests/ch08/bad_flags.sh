@@ -32,6 +32,33 @@ echo '{"name": "x", "flops_fp32": 1e12}' >"$work/partial.json"
 check flops_mixed --machine "$work/partial.json"
 echo '{"name": "x", ' >"$work/broken.json"
 check broken.json --machine "$work/broken.json"
+# A malformed GEMM table (machine.json's optional gemm_fp32): each exits 2 naming the field.
+"$exe" --save-machine "$work/base.json" --workers 2 >/dev/null 2>&1
+table() {  # table NAME ROWS...: base.json with a gemm_fp32 row per count (rates 1e9; COUNT:bad = forward rate 0)
+  local name=$1 entries='' sep=''
+  shift
+  for r in "$@"; do
+    local rate=1e9 rows=$r
+    [[ $r == *:bad ]] && rate=0 rows=${r%:bad}
+    entries+="$sep{\"rows\": $rows, \"forward_1_thread\": $rate, \"backward_1_thread\": 1e9, \"forward_all_cores\": 1e9, \"backward_all_cores\": 1e9}"
+    sep=', '
+  done
+  sed "1s|^{|{\"gemm_fp32\": [$entries],|" "$work/base.json" >"$work/$name.json"
+}
+table empty
+check "gemm_fp32' must be a non-empty array" --machine "$work/empty.json"
+table zero 8 64:bad
+check "gemm_fp32[1]: field 'forward_1_thread' must be positive" --machine "$work/zero.json"
+table unsorted 8 64 16
+check "gemm_fp32[2]: field 'rows' must be larger" --machine "$work/unsorted.json"
+table duplicate 8 8
+check "gemm_fp32[1]: field 'rows' must be larger" --machine "$work/duplicate.json"
+table good 8 64
+if "$exe" --machine "$work/good.json" --workers 2 >"$work/out" 2>"$work/err"; then
+  echo "ok   a well-formed gemm_fp32 table is accepted"
+else
+  echo "FAIL a well-formed gemm_fp32 table:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+fi
 
 # A good run: a table, five reasons, a JSON list; the saved machine reads back to the same table.
 if "$exe" "${big[@]}" --workers 64 --optimizer adam --top 5 --json "$work/plan.json" \
@@ -74,6 +101,9 @@ if [[ -n $calibrate ]]; then
   expect_refused "$work/no/such/dir" "$calibrate" --out "$work/no/such/dir/m.json" --repeats 1 --copy-mb 1
   expect_refused --link-gbps "$calibrate" --out "$work/c.json" --link-gbps 0
   expect_refused --hidden "$calibrate" --out "$work/c.json" --hidden 0
+  expect_refused --rows "$calibrate" --out "$work/c.json" --rows 0,8
+  expect_refused --rows "$calibrate" --out "$work/c.json" --rows 64,8
+  expect_refused --rows "$calibrate" --out "$work/c.json" --rows 8,8
   # --links: chapter 03's measured links (scripts/bench_ch03_hosts.py's JSON Lines).
   hosts=$(dirname "$0")/../../chapters/03_mpi_data_parallel/results_two_hosts.jsonl
   expect_refused --links "$calibrate" --out "$work/c.json" --links "$work/none.jsonl"
@@ -93,8 +123,9 @@ if [[ -n $calibrate ]]; then
   fi
   # A quick calibration (rates are not checked: no timing asserts) that the planner reads back.
   if "$calibrate" --out "$work/c.json" --repeats 1 --copy-mb 8 >"$work/out" 2>"$work/err" &&
-     "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json"; then
-    echo "ok   ch08_calibrate writes a machine.json that ch08_plan reads"
+     "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json" &&
+     [[ $(grep -c '"backward_all_cores"' "$work/c.json") -eq 8 ]]; then
+    echo "ok   ch08_calibrate writes a machine.json with an 8-row GEMM table that ch08_plan reads"
   else
     echo "FAIL ch08_calibrate:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
   fi

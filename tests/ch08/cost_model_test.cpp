@@ -139,6 +139,34 @@ TEST(CostModel, MoreWorkersThanCoresShareThem) {
   EXPECT_NEAR(p.compute_s, 2 * 0.56, 1e-12);
 }
 
+// A measured table of constant rates: `alone` FLOP/s for a worker alone on its node, `busy` when
+// it shares the node.
+GemmTable constant_table(double alone, double busy) {
+  return {{{8}, {alone}}, {{8}, {alone}}, {{8}, {busy}}, {{8}, {busy}}};
+}
+
+TEST(CostModel, MeasuredTableBusyColumnWhenWorkersShareTheNode) {
+  // 4-8-2, B 10: 2240 FLOPs serial. Alone at 1000 FLOP/s: 2.24 s. dp 2 on one node of 8: each
+  // worker's 1120 FLOPs at the busy rate, 500 FLOP/s: 2.24 s, where flops_fp32 would give 1.12.
+  Machine machine = round_machine();
+  machine.gemm_fp32 = constant_table(1000, 500);
+  machine.flops_fp32 = 1e9;  // ignored: the table times the products
+  EXPECT_NEAR(predict(small({4, 8, 2}, 10), grid(1, 1, 1, 1), machine).compute_s, 2.24, 1e-12);
+  EXPECT_NEAR(predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine).compute_s, 2.24, 1e-12);
+  // One worker per node: alone again, 1.12 s.
+  machine.workers_per_node = 1;
+  EXPECT_NEAR(predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine).compute_s, 1.12, 1e-12);
+}
+
+TEST(CostModel, MixedPrecisionScalesTheMeasuredTable) {
+  // The table is fp32; mixed precision scales it by flops_mixed / flops_fp32 = 2: 1.12 s.
+  Machine machine = round_machine();
+  machine.gemm_fp32 = constant_table(1000, 1000);
+  Model model = small({4, 8, 2}, 10);
+  model.precision = Precision::mixed;
+  EXPECT_NEAR(predict(model, grid(1, 1, 1, 1), machine).compute_s, 1.12, 1e-12);
+}
+
 TEST(CostModel, LayoutsThatCannotRunAreInvalid) {
   const Model model = small({4, 8, 8, 2}, 10);
   EXPECT_NE(predict(model, grid(1, 1, 3, 1), round_machine()).invalid, "");   // 3 does not divide 8

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "ch08/machine.hpp"
 #include "ptt/error.hpp"
@@ -115,6 +116,24 @@ void expect_same(const Machine& a, const Machine& b) {
   EXPECT_EQ(a.memory_bytes, b.memory_bytes);
   EXPECT_EQ(a.cores_per_node, b.cores_per_node);
   EXPECT_EQ(a.sources, b.sources);
+  for (auto [x, y] : {std::pair{&a.gemm_fp32.forward_alone, &b.gemm_fp32.forward_alone},
+                      {&a.gemm_fp32.backward_alone, &b.gemm_fp32.backward_alone},
+                      {&a.gemm_fp32.forward_busy, &b.gemm_fp32.forward_busy},
+                      {&a.gemm_fp32.backward_busy, &b.gemm_fp32.backward_busy}}) {
+    EXPECT_EQ(x->rows, y->rows);
+    EXPECT_EQ(x->flops_per_s, y->flops_per_s);
+  }
+}
+
+// A calibrated machine: the shipped one with a three-row GEMM table (distinct values everywhere).
+Machine with_table() {
+  Machine m = builtin_machine("h100-cluster");
+  m.gemm_fp32 = {{{8, 64, 1024}, {1e9, 2e9, 3e9}},
+                 {{8, 64, 1024}, {0.5e9, 1.5e9, 2.5e9}},
+                 {{8, 64, 1024}, {0.9e9, 1.9e9, 2.9e9}},
+                 {{8, 64, 1024}, {0.4e9, 1.4e9, 2.4e9}}};
+  m.sources["gemm_fp32"] = "measured by hand";
+  return m;
 }
 
 TEST(MachineJson, RoundTripsEveryField) {
@@ -128,6 +147,70 @@ TEST(MachineJson, RoundTripsEveryField) {
   expect_same(load_machine(path), m);
   expect_same(resolve_machine(path), m);
   std::remove(path.c_str());
+}
+
+TEST(MachineJson, RoundTripsTheGemmTable) {
+  const Machine m = with_table();
+  const nlohmann::json j = machine_to_json(m);
+  ASSERT_TRUE(j.contains("gemm_fp32"));
+  EXPECT_EQ(j["gemm_fp32"].size(), 3u);
+  EXPECT_EQ(j["gemm_fp32"][1]["rows"], 64);
+  EXPECT_EQ(j["gemm_fp32"][1]["backward_all_cores"], 1.4e9);
+  expect_same(machine_from_json(j, "test"), m);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("ch08_table_" + std::to_string(getpid()) + ".json"))
+          .string();
+  save_machine(m, path);
+  expect_same(load_machine(path), m);
+  std::remove(path.c_str());
+}
+
+TEST(MachineJson, NoTableIsTheSinglePeakRate) {
+  // The shipped profile has no table, writes none, and a file without one (every machine.json
+  // before the table existed) still loads: backward compatible, no version bump.
+  EXPECT_TRUE(builtin_machine("h100-cluster").gemm_fp32.empty());
+  EXPECT_FALSE(machine_to_json(builtin_machine("h100-cluster")).contains("gemm_fp32"));
+  nlohmann::json j = machine_to_json(with_table());
+  j.erase("gemm_fp32");
+  EXPECT_TRUE(machine_from_json(j, "old.json").gemm_fp32.empty());
+}
+
+TEST(MachineJson, NamesTheBadGemmTable) {
+  const nlohmann::json good = machine_to_json(with_table());
+  const auto message = [](const nlohmann::json& j) -> std::string {
+    try {
+      machine_from_json(j, "m.json");
+    } catch (const ptt::InputError& e) {
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  nlohmann::json j = good;
+  j["gemm_fp32"] = nlohmann::json::array();
+  EXPECT_NE(message(j).find("field 'gemm_fp32' must be a non-empty array"), std::string::npos) << message(j);
+  j["gemm_fp32"] = 5e9;
+  EXPECT_NE(message(j).find("field 'gemm_fp32' must be a non-empty array"), std::string::npos) << message(j);
+  j = good;
+  j["gemm_fp32"][2]["forward_all_cores"] = 0;
+  EXPECT_NE(message(j).find("gemm_fp32[2]: field 'forward_all_cores' must be positive"), std::string::npos)
+      << message(j);
+  j = good;
+  j["gemm_fp32"][0]["backward_1_thread"] = -1e9;
+  EXPECT_NE(message(j).find("gemm_fp32[0]: field 'backward_1_thread' must be positive"), std::string::npos)
+      << message(j);
+  j = good;
+  j["gemm_fp32"][1]["rows"] = 4;  // 8, 4, 1024: unsorted
+  EXPECT_NE(message(j).find("gemm_fp32[1]: field 'rows' must be larger"), std::string::npos) << message(j);
+  j = good;
+  j["gemm_fp32"][1]["rows"] = 8;  // 8, 8, 1024: a duplicate
+  EXPECT_NE(message(j).find("gemm_fp32[1]: field 'rows' must be larger"), std::string::npos) << message(j);
+  j = good;
+  j["gemm_fp32"][0]["rows"] = 0;
+  EXPECT_NE(message(j).find("gemm_fp32[0]: field 'rows' must be positive"), std::string::npos) << message(j);
+  j = good;
+  j["gemm_fp32"][1].erase("forward_1_thread");
+  EXPECT_NE(message(j).find("gemm_fp32[1]: field 'forward_1_thread' is missing"), std::string::npos)
+      << message(j);
 }
 
 TEST(MachineJson, ShippedProfileNamesASourceForEveryField) {
