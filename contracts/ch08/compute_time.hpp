@@ -60,6 +60,8 @@ struct ComputeTime {
 };
 
 /// @brief The forward and backward time of one micro-batch of @p rows rows through @p layers.
+/// @param layers the stage's layers, as this worker computes them.
+/// @param rows n, the rows of one micro-batch (B / (dp m)); the tables are read at n.
 /// @param forward,backward the rate tables of the forward and the backward products.
 /// @param workers_on_node the workers sharing this worker's node (>= 1).
 /// @param cores the node's cores; 0 = no contention.
