@@ -141,7 +141,8 @@ void DeviceTrainer::enqueue_step(int rows) {
         rows, s.out, s.in, {acts_[l].get(), s.in, false}, {P + s.weight, s.in, true}, acts_[l + 1].get(),
         s.out};
     gemm(options_.gemm, p, stream_, cublas_);
-    bias_activation(acts_[l + 1].get(), P + s.bias, rows, s.out, l + 1 < L, stream_);
+    bias_activation(acts_[l + 1].get(), P + s.bias, rows, s.out, l + 1 < L, stream_);  // exercise 04.3
+    PTT_CUDA_CHECK_LAUNCH();
   }
   // Loss and dL/dlogits, fused; the loss and accuracy are summed on the device.
   softmax_cross_entropy(acts_[L].get(), y_.get(), rows, layout_.outputs(), delta_[L - 1].get(),

@@ -1,4 +1,5 @@
-// train_kernels.cu — everything of a training step on the GPU except the matrix products.
+// train_kernels.cu — everything of a training step on the GPU except the matrix products and the
+// forward epilogue (bias + ReLU: solutions/ch04/bias_activation.cu, exercise 04.3).
 //
 // Each kernel is the GPU twin of a piece of chapter 01 (solutions/ch01/layers.cpp,
 // common/src/optim.cpp) and is tested against it (tests/ch04/gpu). Element-wise work uses one
@@ -32,15 +33,6 @@ __global__ void gather_kernel(const float* data_x, const std::uint8_t* data_y, i
   float* to = x + static_cast<std::size_t>(r) * features;
   for (int f = static_cast<int>(threadIdx.x); f < features; f += blockDim.x) to[f] = from[f];
   if (threadIdx.x == 0) y[r] = data_y[src];
-}
-
-__global__ void bias_activation_kernel(float* Y, const float* b, int rows, int cols, bool relu) {
-  const std::size_t n = static_cast<std::size_t>(rows) * cols;
-  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const float v = Y[i] + b[i % cols];
-    Y[i] = relu ? (v > 0.0f ? v : 0.0f) : v;
-  }
 }
 
 __global__ void relu_backward_kernel(const float* A, float* dA, std::size_t n) {
@@ -138,12 +130,6 @@ void gather_batch(const float* data_x, const std::uint8_t* data_y, int features,
   if (rows <= 0) return;
   PTT_LAUNCH(gather_kernel, static_cast<unsigned>(rows), kThreads, 0, stream)
   (data_x, data_y, features, order, step, batch, rows, x, y);
-  PTT_CUDA_CHECK_LAUNCH();
-}
-
-void bias_activation(float* Y, const float* b, int rows, int cols, bool relu, cudaStream_t stream) {
-  PTT_LAUNCH(bias_activation_kernel, grid_for(static_cast<std::size_t>(rows) * cols), kThreads, 0, stream)
-  (Y, b, rows, cols, relu);
   PTT_CUDA_CHECK_LAUNCH();
 }
 

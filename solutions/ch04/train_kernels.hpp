@@ -4,13 +4,17 @@
 // Values that change from step to step (which batch, the learning rate, Adam's bias corrections)
 // are read by the kernels from DEVICE memory — the step counter and a per-step table — so that a
 // captured CUDA graph, whose arguments are frozen, can be replayed for every step.
-// Each launcher enqueues on @p stream and checks the launch.
+// Each launcher enqueues on @p stream and checks the launch. The forward epilogue,
+// bias_activation (Y = ReLU(Y + b), fused), is the learner's exercise 04.3: its contract is
+// contracts/ch04/bias_activation.hpp, included here, and its launch is checked by the caller.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <cstddef>
 #include <cstdint>
+
+#include "ch04/bias_activation.hpp"
 
 namespace ptt::ch04 {
 
@@ -34,9 +38,6 @@ struct StepHyper {
 /// @param stream   the stream the kernel is enqueued on.
 void gather_batch(const float* data_x, const std::uint8_t* data_y, int features, const std::uint32_t* order,
                   const int* step, int batch, int rows, float* x, std::uint8_t* y, cudaStream_t stream);
-
-/// @brief Y[r, o] = Y[r, o] + b[o], then ReLU when @p relu (the fused epilogue of a Linear layer).
-void bias_activation(float* Y, const float* b, int rows, int cols, bool relu, cudaStream_t stream);
 
 /// @brief dA[i] = A[i] > 0 ? dA[i] : 0 over @p n elements (ReLU backward, in place).
 void relu_backward(const float* A, float* dA, std::size_t n, cudaStream_t stream);

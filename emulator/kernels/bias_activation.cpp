@@ -1,0 +1,3 @@
+// The fused epilogue solutions/ch04/bias_activation.cu compiled as C++ for the CUDA emulator (CMake
+// cannot compile one file in two languages; this file only includes it).
+#include "../../solutions/ch04/bias_activation.cu"
