@@ -1,6 +1,7 @@
-// Chapter 02: the data-parallel step with per-shard buffers (or the naive shared-buffer
-// reductions), and what every reduction ends with: the loss, the guard and the parallel update.
-// See data_parallel.hpp for the math; Reduction::Owner is in owner.cpp.
+// Chapter 02: the data-parallel step with per-shard buffers (its parallel region is
+// parallel_gradient(), exercise 02.4; the trainer's part of it is StepHooks), the naive
+// shared-buffer reductions, and what every reduction ends with: the loss, the guard and the
+// parallel update. See data_parallel.hpp for the math; Reduction::Owner is in owner.cpp.
 #include "ch02/data_parallel.hpp"
 
 #include <omp.h>
@@ -79,9 +80,64 @@ void DataParallel::finish_step(std::span<float> params, std::span<const float> g
 }
 //! [guarded_update]
 
+class DataParallel::StepHooks final : public RegionHooks {
+ public:
+  StepHooks(DataParallel& dp, std::span<float> params, std::span<const float> grads, Optimizer* optimizer,
+            PhaseTimer* timer, std::span<const Range> shards, std::span<const float> weights)
+      : dp_(dp),
+        params_(params),
+        grads_(grads),
+        optimizer_(optimizer),
+        timer_(timer),
+        shards_(shards),
+        weights_(weights) {}
+
+  void phase_done(Phase phase) override {
+    if (timer_ == nullptr) return;
+    timer_->add(phase, clock_.seconds());
+    clock_.reset();
+  }
+  // The guard checks each chunk while it is still in the cache of the thread that combined it;
+  // the check guards the update, and gradient() has none.
+  void combined(std::size_t begin, std::size_t end) override {
+    if (optimizer_ != nullptr) dp_.check_finite(grads_.subspan(begin, end - begin));
+  }
+  // The loss, the guard's decision and the update, in the same region: the same static schedule
+  // over the same chunks gives every thread the chunks it has just combined.
+  void region_end() override { dp_.finish_step(params_, grads_, optimizer_, shards_, weights_); }
+
+  /// The time since the last phase ended (the update's, once the region is over).
+  double since_last_phase() const { return clock_.seconds(); }
+
+ private:
+  DataParallel& dp_;
+  std::span<float> params_;
+  std::span<const float> grads_;
+  Optimizer* optimizer_;
+  PhaseTimer* timer_;
+  std::span<const Range> shards_;
+  std::span<const float> weights_;
+  Stopwatch clock_;
+};
+
 float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
                          std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer) {
   if (options_.reduction == Reduction::Owner) return step_owner(params, x, y, grads, optimizer, timer);
+  if (options_.reduction != Reduction::Buffers) return step_shared(params, x, y, grads, optimizer, timer);
+  const std::vector<Range> shards = split_batch(static_cast<std::size_t>(x.rows()), shard_count());
+  const std::vector<float> weights = shard_weights(shards);
+  not_finite_ = 0;
+  // [ch02] one parallel region: the shards' gradients into their own padded buffers, combined in
+  // shard order, then (region_end) the guarded update.
+  StepHooks hooks(*this, params, grads, optimizer, timer, shards, weights);
+  parallel_gradient(layout_, params, ShardedBatch{x, y, shards, weights},
+                    ShardMemory{buffers_, workspaces_, stats_}, grads, options_.threads, hooks);
+  if (timer && optimizer != nullptr) timer->add(Phase::Update, hooks.since_last_phase());
+  return loss_;
+}
+
+float DataParallel::step_shared(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
+                                std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer) {
   const int K = shard_count();
   const std::vector<Range> shards = split_batch(static_cast<std::size_t>(x.rows()), K);
   const std::vector<float> weights = shard_weights(shards);
@@ -91,12 +147,11 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
   const bool guard = optimizer != nullptr;  // the check guards the update; gradient() has none
   not_finite_ = 0;
   Stopwatch clock;
-  if (reduction != Reduction::Buffers) std::fill(grads.begin(), grads.end(), 0.0f);
+  std::fill(grads.begin(), grads.end(), 0.0f);
 
 #pragma omp parallel num_threads(options_.threads)
   {
     // Forward: every shard against the same parameters, in its own workspace.
-    // schedule(static) gives thread t shard t in fast mode (K = threads).
 #pragma omp for schedule(static)
     for (int k = 0; k < K; ++k) {
       const Range s = shards[static_cast<std::size_t>(k)];
@@ -111,8 +166,8 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
       clock.reset();
     }
 
-    // Backward: shard k's mean gradient g_k into its own buffer, then (naive reductions only)
-    // added into the shared buffer right away.
+    // Backward: shard k's mean gradient g_k into its own buffer, then added into the shared
+    // buffer right away.
 #pragma omp for schedule(static)
     for (int k = 0; k < K; ++k) {
       const auto ku = static_cast<std::size_t>(k);
@@ -128,7 +183,7 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
 #pragma omp atomic
           grads[i] += w * gk[i];
         }
-      } else if (reduction == Reduction::Critical) {
+      } else {
 #pragma omp critical(ptt_ch02_shared_gradient)
         for (std::size_t i = 0; i < P; ++i) grads[i] += w * gk[i];
       }
@@ -139,23 +194,9 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
       clock.reset();
     }
 
-    if (reduction == Reduction::Buffers) {
-      // Reduce: g = sum_k w_k g_k, in parallel over fixed-size chunks of the parameters; the
-      // guard checks each chunk while it is still in the cache of the thread that combined it.
-#pragma omp for schedule(static)
-      for (std::size_t c = 0; c < chunks; ++c) {
-        const std::size_t begin = c * kCombineChunk, end = std::min(P, begin + kCombineChunk);
-        combine_range(buffers_, weights, grads, begin, end);
-        if (guard) check_finite(grads.subspan(begin, end - begin));
-      }  // implicit barrier
-#pragma omp master
-      if (timer) {
-        timer->add(Phase::Reduce, clock.seconds());
-        clock.reset();
-      }
-    } else if (guard) {
-      // atomic, critical: the shared buffer is complete since the backward loop's barrier; the
-      // guard checks it in the chunks each thread is about to update.
+    if (guard) {
+      // The shared buffer is complete since the backward loop's barrier; the guard checks it in
+      // the chunks each thread is about to update.
 #pragma omp for schedule(static)
       for (std::size_t c = 0; c < chunks; ++c) {
         const std::size_t begin = c * kCombineChunk, end = std::min(P, begin + kCombineChunk);
@@ -163,8 +204,6 @@ float DataParallel::step(std::span<float> params, ConstMatrixRef x, std::span<co
       }  // implicit barrier
     }
 
-    // Update: the same static schedule over the same chunks gives every thread the chunks it just
-    // combined, still in its cache.
     finish_step(params, grads, optimizer, shards, weights);
   }
   if (timer && optimizer != nullptr) timer->add(Phase::Update, clock.seconds());

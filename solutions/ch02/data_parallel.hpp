@@ -24,10 +24,12 @@
 // which it computes over the whole batch too: a hybrid of data parallelism and chapter 05's
 // column-parallel layer, in shared memory.
 //
-// Files: data_parallel.cpp (the step with buffers, atomic or critical; the guarded update),
-// owner.cpp (Reduction::Owner), gradient_buffers.cpp (the padded buffers), shards.cpp (the split
-// and the combination: contracts/ch02/shards.hpp, the exercise), data_parallel_step.hpp (all of
-// it as a step of the core's training loop).
+// Files: data_parallel.cpp (the step: with buffers through parallel_gradient(), or atomic or
+// critical; the guarded update), parallel_gradient.cpp (the padded buffers and the parallel
+// region that fills and combines them: contracts/ch02/parallel_gradient.hpp, exercise 02.4),
+// owner.cpp (Reduction::Owner), shards.cpp (the split and the combination:
+// contracts/ch02/shards.hpp, exercises 02.1-02.3), data_parallel_step.hpp (all of it as a step of
+// the core's training loop).
 #pragma once
 
 #include <cstddef>
@@ -36,6 +38,7 @@
 #include <span>
 #include <vector>
 
+#include "ch02/parallel_gradient.hpp"
 #include "ch02/shards.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
@@ -66,12 +69,6 @@ struct Options {
   Reduction reduction = Reduction::Buffers;
   /// The shards of a batch: --shards in deterministic mode, one per thread otherwise.
   int shard_count() const { return deterministic ? shards : threads; }
-};
-
-/// Per-shard results of one step, each on its own cache line.
-struct alignas(64) ShardStats {
-  float loss = 0.0f;
-  std::size_t correct = 0;
 };
 
 /// Everything one data-parallel step needs, allocated once and reused.
@@ -134,6 +131,16 @@ class DataParallel {
   float step_owner(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
                    std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer);
 
+  /// @brief step() for Reduction::Atomic and Reduction::Critical: the shards' gradients added
+  /// into one shared buffer (@p grads) as soon as each is computed, with one `omp atomic` per
+  /// element or inside one `omp critical` section. The comparison the README measures.
+  float step_shared(std::span<float> params, ConstMatrixRef x, std::span<const std::uint8_t> y,
+                    std::span<float> grads, Optimizer* optimizer, PhaseTimer* timer);
+
+  /// The trainer's side of parallel_gradient()'s region (Reduction::Buffers): the phase times,
+  /// the guard's check of each combined chunk, and finish_step() (data_parallel.cpp).
+  class StepHooks;
+
   /// @brief The guard's part inside the parallel region: flags the step as not finite when
   /// @p values (the part of the gradient the calling thread produced) holds NaN or Inf.
   void check_finite(std::span<const float> values);
@@ -169,9 +176,5 @@ class DataParallel {
   int not_finite_ = 0;  ///< set inside the region by any thread that found NaN or Inf
   bool update_skipped_ = false;
 };
-
-/// Chunk of the parameter buffer one combination task handles: fixed, so that the split of the
-/// work (and therefore the rounding) never depends on the thread count.
-inline constexpr std::size_t kCombineChunk = 4096;
 
 }  // namespace ptt::ch02

@@ -81,18 +81,6 @@ TEST(CombineRange, SkipsEmptyShards) {
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(out[i], float(i + 1));
 }
 
-// --- the buffers ------------------------------------------------------------------------------------
-
-TEST(GradientBuffers, EachStartsOnItsOwnCacheLine) {
-  GradientBuffers g(5, 1001);
-  EXPECT_EQ(g.stride() % GradientBuffers::kLineFloats, 0u);
-  EXPECT_GE(g.stride(), 1001u);
-  for (std::size_t k = 0; k < 5; ++k) {
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(g[k].data()) % 64, 0u);
-    EXPECT_EQ(g[k].size(), 1001u);
-  }
-}
-
 // --- the whole step against chapter 01 -------------------------------------------------------------
 
 struct Problem {
