@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "ch05/microbatches.hpp"
 #include "ch05/partition.hpp"
-#include "ptt/data.hpp"
 #include "ptt/error.hpp"
 #include "ptt/layers.hpp"
 
@@ -22,7 +22,8 @@ class PipelineMlp::MlpStage final : public StageWork {
   void start_batch(const ConstMatrixRef& X, std::span<const std::uint8_t> labels, int micro, Matrix* logits) {
     X_ = &X;
     labels_ = labels;
-    micro_ = micro;
+    // The idea of TODO(05.3): the micro-batches' rows and the weights of their gradients.
+    parts_ = split_microbatches(static_cast<std::size_t>(X.rows()), micro);
     logits_ = logits;
     loss_ = 0.0f;
     if (ws_.size() < static_cast<std::size_t>(micro)) ws_.resize(static_cast<std::size_t>(micro));
@@ -30,8 +31,10 @@ class PipelineMlp::MlpStage final : public StageWork {
   }
 
   Matrix forward(int j, Matrix input) override {
-    const Range r = shard_range(static_cast<std::size_t>(X_->rows()), j, micro_);
-    const auto rows = static_cast<Eigen::Index>(r.end - r.begin);
+    const MicroBatch& r = parts_.at(static_cast<std::size_t>(j));
+    PTT_CHECK(r.begin <= r.end && r.end <= static_cast<std::size_t>(X_->rows()),
+              "micro-batch " + std::to_string(j) + " holds rows outside the mini-batch");
+    const auto rows = static_cast<Eigen::Index>(r.size());
     Workspace& ws = ws_[static_cast<std::size_t>(j)];
     ws.resize(w_.layout, rows);
     if (first_)
@@ -44,12 +47,14 @@ class PipelineMlp::MlpStage final : public StageWork {
     forward_layers(w_.layout, w_.params, 0, L, ws, /*relu_after_last=*/!last_);
     if (!last_) return ws.acts.back();  // a copy: the message; the stage keeps its own for backward
     // The last stage turns logits into the loss. softmax_cross_entropy gives the mean over the
-    // n_j rows; weighted by n_j / B, the micro-batches add up to the mean over the whole batch.
+    // n_j rows; weighted by n_j / B (r.weight), the micro-batches add up to the mean over the
+    // whole batch. An empty micro-batch (only a wrong cut makes one here: the pipeline runs
+    // min(m, B) of them) adds nothing, not the NaN of a mean over no rows.
     logits_->middleRows(static_cast<Eigen::Index>(r.begin), rows) = ws.acts.back();
     auto& dlogits = ws.delta[static_cast<std::size_t>(L)];
-    const float loss =
-        softmax_cross_entropy(ws.acts.back(), labels_.subspan(r.begin, r.end - r.begin), dlogits);
-    const float weight = static_cast<float>(rows) / static_cast<float>(X_->rows());
+    if (rows == 0) return {};
+    const float loss = softmax_cross_entropy(ws.acts.back(), labels_.subspan(r.begin, r.size()), dlogits);
+    const auto weight = static_cast<float>(r.weight);
     dlogits *= weight;
     loss_ += loss * weight;
     return {};
@@ -84,7 +89,7 @@ class PipelineMlp::MlpStage final : public StageWork {
   std::vector<Workspace> ws_;  // activations per micro-batch, held from F j to B j
   const ConstMatrixRef* X_ = nullptr;
   std::span<const std::uint8_t> labels_;
-  int micro_ = 1;
+  std::vector<MicroBatch> parts_;  // this mini-batch's micro-batches (contracts/ch05/microbatches.hpp)
   Matrix* logits_ = nullptr;
   float loss_ = 0.0f;
 };

@@ -29,32 +29,6 @@ std::vector<std::uint32_t> local_epoch_order(std::span<const std::uint32_t> shar
   return order;
 }
 
-std::vector<std::size_t> proportional_counts(std::size_t n, std::span<const double> weights) {
-  double total = 0.0;
-  for (double w : weights) {
-    PTT_CHECK(w >= 0.0 && std::isfinite(w), "proportional_counts: weights must be finite and >= 0");
-    total += w;
-  }
-  PTT_CHECK(total > 0.0, "proportional_counts: the weights must not all be zero");
-  std::vector<std::size_t> counts(weights.size());
-  std::vector<double> remainder(weights.size());
-  std::size_t given = 0;
-  for (std::size_t k = 0; k < weights.size(); ++k) {
-    const double exact = static_cast<double>(n) * weights[k] / total;
-    counts[k] = std::min(n - given, static_cast<std::size_t>(exact));
-    remainder[k] = exact - static_cast<double>(counts[k]);
-    given += counts[k];
-  }
-  // The n - given samples left: one each to the largest remainders (stable: lower rank first).
-  std::vector<std::size_t> order(weights.size());
-  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
-  for (std::size_t j = 0; given < n; j = (j + 1) % order.size())
-    if (weights[order[j]] > 0.0) ++counts[order[j]], ++given;
-  return counts;
-}
-
 UnevenStep::UnevenStep(Mlp& model, const Dataset& train, const TrainConfig& cfg, const Shards& shards,
                        const SyncOptions& sync, MPI_Comm comm, Reporter* report,
                        const BalanceOptions& balance)

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "ch07/imbalance.hpp"
+#include "ch07/proportional_counts.hpp"
 #include "ch07/splits.hpp"
 #include "ptt/train.hpp"
 
@@ -56,9 +57,9 @@ struct SyncOptions {
 /// each forward + backward: its compute is F times slower, honestly in proportion to its work.
 /// Synchronous steps wait for the slowest rank. With --balance speed, each global batch is cut
 /// into contiguous parts whose sizes are proportional to the ranks' measured speeds (samples per
-/// second of compute, re-measured every `every` steps): chapter 02's weighting b_k / |B| keeps the
-/// gradient exact for any cut, a part of size zero included. Every rank must then be able to read
-/// every sample (as in chapter 03), so the cut ignores who holds what.
+/// second of compute, re-measured every `every` steps; contracts/ch07/proportional_counts.hpp): chapter 02's
+/// weighting b_k / |B| keeps the gradient exact for any cut, a part of size zero included. Every rank must
+/// then be able to read every sample (as in chapter 03), so the cut ignores who holds what.
 struct BalanceOptions {
   int slow_rank = -1;          ///< --slow-rank R (-1: none)
   double slowdown = 1.0;       ///< --slowdown F >= 1
@@ -74,10 +75,6 @@ struct ClassOptions {
   ClassBalance balance = ClassBalance::None;
   std::vector<double> weights;  ///< w_c for ClassBalance::Weights
 };
-
-/// @brief Counts c_k that sum to @p n, proportional to @p weights (largest remainder; ties go to
-/// the lower rank). Weights must be >= 0 with a positive sum.
-std::vector<std::size_t> proportional_counts(std::size_t n, std::span<const double> weights);
 
 /// @brief Rank @p rank's shard in the order it visits it in @p epoch: shuffled with
 /// make_rng(seed, Shuffle, kSplitStream + 2^32 + epoch * 2^16 + rank). Batch i of the epoch is
