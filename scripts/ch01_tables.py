@@ -13,6 +13,7 @@ import os
 import sys
 
 import readme_tables  # same folder: the markers, --write, --check, --self-test
+from readme_tables import cell
 
 TAG = "ch01_tables.py"
 SOURCE = "chapters/01_serial/results.json"
@@ -20,10 +21,6 @@ SOURCE = "chapters/01_serial/results.json"
 
 def results():
     return readme_tables.load(TAG, SOURCE, ["machine", "results", "repeats"])
-
-
-def cell(s):
-    return f"{s['median']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
 
 
 def machine_table():

@@ -14,6 +14,7 @@ import shlex
 import sys
 
 import readme_tables  # same folder: the markers, --write, --check, --self-test
+from readme_tables import cell, mlp
 
 TAG = "ch02_tables.py"
 SOURCE = "chapters/02_openmp_data_parallel/results.json"
@@ -25,14 +26,6 @@ PHASES = ["data", "forward", "backward", "reduce", "update"]
 def results():
     return readme_tables.load(TAG, SOURCE, ["machine", "throughput", "targets", "reductions", "amdahl",
                                             "determinism", "kernels"])
-
-
-def mlp(hidden):
-    return f"784-{hidden.replace(',', '-')}-10"
-
-
-def cell(s):
-    return f"{s['median']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
 
 
 def machine_table():

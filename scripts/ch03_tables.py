@@ -18,6 +18,7 @@ import sys
 
 import bench_ch03_hosts  # same folder: the two-hosts tables
 import readme_tables  # same folder: the markers, --write, --check, --self-test
+from readme_tables import cell, mlp
 
 TAG = "ch03_tables.py"
 SOURCE = "chapters/03_mpi_data_parallel/results.json"
@@ -26,14 +27,6 @@ HOSTS = "chapters/03_mpi_data_parallel/results_two_hosts.jsonl"
 
 def results():
     return readme_tables.load(TAG, SOURCE, ["machine", "throughput", "bucketing", "allreduce", "targets"])
-
-
-def mlp(hidden):
-    return f"784-{hidden.replace(',', '-')}-10"
-
-
-def cell(s):
-    return f"{s['median']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
 
 
 def machine_table():

@@ -114,3 +114,13 @@ def machine_line(r, source):
         text += (" **A --quick run** (a tenth of the steps, one repeat, on a busy machine): it shows the "
                  "pipeline works, its numbers are not a measurement to read.")
     return [text]
+
+
+def mlp(hidden):
+    """784-H1-...-10 from a hidden-widths string "H1,H2"."""
+    return f"784-{hidden.replace(',', '-')}-10"
+
+
+def cell(s):
+    """A median with its spread, "median (min-max)", as whole numbers with thousands separators."""
+    return f"{s['median']:,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
