@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ch04/cuda_check.hpp"
+#include "ch04/graph_step.hpp"
 #include "ptt/error.hpp"
 #include "ptt/optim.hpp"
 
@@ -179,25 +180,32 @@ void DeviceTrainer::step(int rows) {
   PTT_CHECK(rows > 0 && rows <= max_batch_, "batch larger than the trainer was made for");
   PTT_CHECK(order_.size() > 0, "start_epoch() first");
   samples_ += static_cast<std::size_t>(rows);
-  if (!options_.graph || rows != max_batch_) {
-    enqueue_step(rows);  // eager: one launch per kernel (the epoch's last, smaller batch too)
-    return;
+  // Eager, capture or replay: the rules are exercise 04.5's (contracts/ch04/graph_step.hpp).
+  const StepState state{.graph_enabled = options_.graph,
+                        .rows = rows,
+                        .max_batch = max_batch_,
+                        .warmed_up = warmed_up_,
+                        .captured = graph_exec_ != nullptr};
+  switch (step_launch(state)) {
+    case StepLaunch::eager:
+      // One launch per kernel: graphs off, the epoch's last (smaller) batch, or the first full step,
+      // which warms up: libraries and lazily loaded kernels initialise on their first call (cuBLAS
+      // picks and loads its kernels, the driver loads each module), which must not happen inside a
+      // capture. The step computes the same as the graph will.
+      if (rows == max_batch_) warmed_up_ = true;
+      enqueue_step(rows);
+      return;
+    case StepLaunch::capture:
+      // Record the step once: nothing runs during capture, the kernels and their arguments are kept.
+      PTT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+      enqueue_step(rows);
+      PTT_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph_));
+      PTT_CUDA_CHECK(cudaGraphInstantiate(&graph_exec_, graph_, 0));
+      break;
+    case StepLaunch::replay:
+      break;
   }
-  if (!warmed_up_) {
-    // The first full step runs eagerly: libraries and lazily loaded kernels initialise on their
-    // first call (cuBLAS picks and loads its kernels, the driver loads each module), which must not
-    // happen inside a capture. The step computes the same as the graph will.
-    warmed_up_ = true;
-    enqueue_step(rows);
-    return;
-  }
-  if (!graph_exec_) {
-    // Record the step once: nothing runs during capture, the kernels and their arguments are kept.
-    PTT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    enqueue_step(rows);
-    PTT_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph_));
-    PTT_CUDA_CHECK(cudaGraphInstantiate(&graph_exec_, graph_, 0));
-  }
+  PTT_CHECK(graph_exec_ != nullptr, "step_launch asked to replay a graph that was never captured");
   PTT_CUDA_CHECK(cudaGraphLaunch(graph_exec_, stream_));  // the whole step: one launch
 }
 
