@@ -15,7 +15,9 @@
 //                  which replaces this file in the exercise build). (--kernel smem)
 //   v4 blocked2d   gemm/4_blocked2d.cu: a 128x128 tile of C per block, 8x8 outputs per thread
 //                  held in registers: each shared-memory value loaded into a register feeds 8
-//                  multiply-adds. (--kernel blocked2d)
+//                  multiply-adds (the register step is declared in contracts/ch04/register_tile.hpp;
+//                  exercise 04.4 is exercises/ch04/4_blocked2d.cu, which replaces this file in the
+//                  exercise build). (--kernel blocked2d)
 //   v5 vectorized  gemm/5_vectorized.cu: v4 with 128-bit (float4) global loads and stores (v4's
 //                  shared-memory reads are 128-bit already: see the PTX, scripts/ptx_vector_ops.sh),
 //                  and the next tile's loads issued before the current tile's math; falls back

@@ -7,7 +7,9 @@
 // A BM x BN tile of C per block of 256 threads, TM x TN outputs per thread. Per k-tile of BK,
 // every thread loads one 4-element chunk of A's tile and one of B's (along each operand's
 // contiguous storage dimension, whichever layout it has), then does BK * TM * TN multiply-adds
-// from registers. This file is 4_blocked2d.cu plus v5's changes: diff the two.
+// from registers. This file is 4_blocked2d.cu plus v5's changes: diff the two (v4's register
+// step, register_tile_accumulate, is a function of its own for exercise 04.4; here it is written
+// in the kernel, with float4 reads of the tiles).
 #include <cstddef>
 #include <cstdint>
 

@@ -3,13 +3,15 @@
 // kernel for C = op(A) op(B) (contracts/ch04/gemm_problem.hpp) on a stream, for any shape and
 // either layout of A and B; none checks the launch: gemm() does, after the switch.
 //
-// v3's launcher, launch_gemm_smem, is declared in its contract (contracts/ch04/smem_tile.hpp,
-// included here) because its file is the one the exercise replaces.
+// v3's and v4's launchers, launch_gemm_smem and launch_gemm_blocked2d, are declared in their
+// contracts (contracts/ch04/smem_tile.hpp, contracts/ch04/register_tile.hpp, included here) because
+// their files are the ones the exercises replace.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include "ch04/gemm_problem.hpp"
+#include "ch04/register_tile.hpp"
 #include "ch04/smem_tile.hpp"
 
 namespace ptt::ch04 {
@@ -18,8 +20,6 @@ namespace ptt::ch04 {
 void launch_gemm_naive(const GemmProblem& p, cudaStream_t stream);
 /// @brief v2 (2_coalesced.cu): one thread per C element, threadIdx.x walking along a row of C.
 void launch_gemm_coalesced(const GemmProblem& p, cudaStream_t stream);
-/// @brief v4 (4_blocked2d.cu): a 128x128 tile of C per block, 8x8 outputs per thread in registers.
-void launch_gemm_blocked2d(const GemmProblem& p, cudaStream_t stream);
 /// @brief v5 (5_vectorized.cu): v4 with float4 accesses and the next tile loaded during the math.
 void launch_gemm_vectorized(const GemmProblem& p, cudaStream_t stream);
 void launch_gemm_warptiled(const GemmProblem& p, cudaStream_t stream);
