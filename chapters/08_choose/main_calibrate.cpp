@@ -9,7 +9,8 @@
 //                     the first layer) at each row count of --rows (8, 16, ..., 1024), one thread
 //                     per worker; "1_thread": one worker alone, "all_cores": every core running
 //                     its own worker at once, the slowest one's time (a data-parallel step waits
-//                     for it). Each sample runs the products >= 10 ms; median of --repeats.
+//                     for it). Each sample runs the products >= --sample-ms (25 ms); median of
+//                     --repeats.
 //   flops_mixed       not measured (Eigen has no 16-bit GEMM here): the fp32 rate, labelled so.
 //   memory_bandwidth  a copy of a --copy-mb buffer (std::memcpy), read + written bytes over the
 //                     best of --repeats.
@@ -136,64 +137,69 @@ double run(Products& p, int kind, int iters) {
 }
 
 // The gemm_fp32 table: per row count, forward and backward FLOP/s of one worker alone, then of
-// the slowest of `cores` workers running at once (std::thread each, started together).
+// the slowest of `cores` workers running at once (std::thread each, started together). A shared
+// machine's speed drifts over seconds, so the samples go round robin: repeat r samples every row
+// count and kind before repeat r + 1 starts, and each cell's median mixes the whole run's moods
+// rather than catching one slow second.
 ptt::ch08::GemmTable measure_gemm_table(const std::vector<int>& widths, const std::vector<int>& ladder,
-                                        int repeats, int cores) {
-  constexpr double sample_s = 0.01;  // a sample runs the products this long at least
-  ptt::ch08::GemmTable g;
-  std::vector<std::array<int, 2>> iters;  // per row count and kind, chosen alone, reused busy
-  for (int rows : ladder) {
-    Products p(widths, rows);
-    iters.push_back({});
-    for (int kind = 0; kind < 2; ++kind) {
-      const double once = run(p, kind, 1);  // warm-up, and the size of a sample
-      const int n = static_cast<int>(std::clamp(std::ceil(sample_s / std::max(once, 1e-9)), 1.0, 1e6));
-      iters.back()[kind] = n;
-      std::vector<double> s;
-      for (int r = 0; r < repeats; ++r) s.push_back(run(p, kind, n) / n);
-      auto& table = kind == 0 ? g.forward_alone : g.backward_alone;
-      table.rows.push_back(rows);
-      table.flops_per_s.push_back((kind == 0 ? p.forward_flops : p.backward_flops) / median(s));
+                                        int repeats, int cores, double sample_s) {
+  const std::size_t cells = ladder.size() * 2;  // cell 2 i + kind: row count i, forward (0) or backward (1)
+  std::vector<int> iters(cells);                // products per sample, chosen alone, reused busy
+  std::vector<double> flops(cells);
+  std::vector<std::vector<double>> alone(cells);
+  {
+    std::vector<Products> p;
+    for (int rows : ladder) p.emplace_back(widths, rows);
+    for (std::size_t c = 0; c < cells; ++c) {
+      const int kind = static_cast<int>(c % 2);
+      const double once = run(p[c / 2], kind, 1);  // warm-up, and the size of a sample
+      iters[c] = static_cast<int>(std::clamp(std::ceil(sample_s / std::max(once, 1e-9)), 1.0, 1e6));
+      flops[c] = kind == 0 ? p[c / 2].forward_flops : p[c / 2].backward_flops;
     }
-    PTT_CHECK(p.right(widths, rows), "the products at " + std::to_string(rows) + " rows are wrong");
+    for (int r = 0; r < repeats; ++r)
+      for (std::size_t c = 0; c < cells; ++c)
+        alone[c].push_back(run(p[c / 2], static_cast<int>(c % 2), iters[c]) / iters[c]);
+    for (std::size_t i = 0; i < ladder.size(); ++i)
+      PTT_CHECK(p[i].right(widths, ladder[i]),
+                "the products at " + std::to_string(ladder[i]) + " rows are wrong");
   }
   // Every core busy: the threads meet at a barrier before each sample; a sample's time is the
   // slowest thread's. A thread records a wrong product rather than throw (the others would wait at
   // the barrier for it forever).
-  std::vector<std::vector<double>> seconds(static_cast<std::size_t>(cores));
+  std::vector<std::vector<double>> seconds(
+      static_cast<std::size_t>(cores));  // per thread: r-major, then cell
   std::vector<char> wrong(static_cast<std::size_t>(cores), 0);
   std::barrier meet(cores);
   std::vector<std::thread> threads;
-  for (int c = 0; c < cores; ++c)
-    threads.emplace_back([&, c] {
-      for (std::size_t i = 0; i < ladder.size(); ++i) {
-        Products p(widths, ladder[i]);
-        for (int kind = 0; kind < 2; ++kind) {
-          run(p, kind, 1);
-          for (int r = 0; r < repeats; ++r) {
-            meet.arrive_and_wait();
-            seconds[c].push_back(run(p, kind, iters[i][kind]) / iters[i][kind]);
-          }
+  for (int t = 0; t < cores; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<Products> p;
+      for (int rows : ladder) p.emplace_back(widths, rows);
+      for (std::size_t c = 0; c < cells; ++c) run(p[c / 2], static_cast<int>(c % 2), 1);
+      for (int r = 0; r < repeats; ++r)
+        for (std::size_t c = 0; c < cells; ++c) {
+          meet.arrive_and_wait();
+          seconds[t].push_back(run(p[c / 2], static_cast<int>(c % 2), iters[c]) / iters[c]);
         }
-        if (!p.right(widths, ladder[i])) wrong[c] = 1;
-      }
+      for (std::size_t i = 0; i < ladder.size(); ++i)
+        if (!p[i].right(widths, ladder[i])) wrong[t] = 1;
     });
   for (auto& t : threads) t.join();
   PTT_CHECK(std::count(wrong.begin(), wrong.end(), 1) == 0, "a product with every core busy is wrong");
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < ladder.size(); ++i) {
-    const Products p(widths, ladder[i]);
-    for (int kind = 0; kind < 2; ++kind) {
-      std::vector<double> slowest;
-      for (int r = 0; r < repeats; ++r, ++k) {
-        double worst = 0;
-        for (const auto& per_thread : seconds) worst = std::max(worst, per_thread[k]);
-        slowest.push_back(worst);
-      }
-      auto& table = kind == 0 ? g.forward_busy : g.backward_busy;
-      table.rows.push_back(ladder[i]);
-      table.flops_per_s.push_back((kind == 0 ? p.forward_flops : p.backward_flops) / median(slowest));
+  ptt::ch08::GemmTable g;
+  for (std::size_t c = 0; c < cells; ++c) {
+    std::vector<double> slowest;
+    for (int r = 0; r < repeats; ++r) {
+      double worst = 0;
+      for (const auto& per_thread : seconds) worst = std::max(worst, per_thread[r * cells + c]);
+      slowest.push_back(worst);
     }
+    const bool forward = c % 2 == 0;
+    auto& a = forward ? g.forward_alone : g.backward_alone;
+    auto& b = forward ? g.forward_busy : g.backward_busy;
+    for (auto* table : {&a, &b}) table->rows.push_back(ladder[c / 2]);
+    a.flops_per_s.push_back(flops[c] / median(alone[c]));
+    b.flops_per_s.push_back(flops[c] / median(slowest));
   }
   return g;
 }
@@ -204,7 +210,7 @@ int main(int argc, char** argv) {
   return ptt::run_main("ch08_calibrate", [&] {
     std::string out_path, hidden = "256,128", name = "this-host", links,
                           rows_list = "8,16,32,64,128,256,512,1024";
-    int batch = 128, repeats = 7, copy_mb = 256, workers_per_node = 0;
+    int batch = 128, repeats = 7, copy_mb = 256, workers_per_node = 0, sample_ms = 25;
     double link_alpha_us = 1.0, link_gbps = 10.0;
     CLI::App app{"Chapter 08: measure GEMM FLOP/s and memory bandwidth, write machine.json."};
     app.add_option("--out", out_path, "machine.json to write")->required();
@@ -218,6 +224,11 @@ int main(int argc, char** argv) {
     app.add_option("--repeats", repeats, "timed repeats (median / best)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
+    app.add_option("--sample-ms", sample_ms,
+                   "a GEMM table sample runs the products this long at least (a shared machine's "
+                   "noise averages out over longer samples)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000));
     app.add_option("--copy-mb", copy_mb, "size of the copied buffer, MB")
         ->capture_default_str()
         ->check(CLI::Range(1, 1 << 14));
@@ -286,7 +297,7 @@ int main(int argc, char** argv) {
 
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (workers_per_node == 0) workers_per_node = cores;
-    const ptt::ch08::GemmTable table = measure_gemm_table(widths, ladder, repeats, cores);
+    const ptt::ch08::GemmTable table = measure_gemm_table(widths, ladder, repeats, cores, sample_ms * 1e-3);
     const double node_memory =
         static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
 
@@ -301,7 +312,8 @@ int main(int argc, char** argv) {
         "measured by ch08_calibrate: GEMMs of 784-" + hidden + "-10 (forward; backward dW " +
         "and dX, no dX for the first layer), Eigen, 1 thread per worker, at rows " + rows_list +
         "; *_1_thread: one worker alone, *_all_cores: " + std::to_string(cores) +
-        " workers at once, the slowest; median of " + std::to_string(repeats) + " samples of >= 10 ms";
+        " workers at once, the slowest; median of " + std::to_string(repeats) +
+        " samples of >= " + std::to_string(sample_ms) + " ms";
     m.flops_mixed = flops_rate;
     m.sources["flops_mixed"] = "not measured (no 16-bit GEMM in Eigen here): the fp32 rate";
     m.memory_bandwidth = bandwidth;

@@ -25,9 +25,11 @@
 // forward rate at n rows, backward FLOPs at the backward rate at n rows — n the rows of ONE
 // micro-batch, B / (dp m), not the batch: the micro-batch is the product that runs.
 //
-// Contention (chapter 02 on 2 cores): when more workers share a node than it has cores, the
-// cores are time-shared and every time is multiplied by workers / cores. With as many cores as
-// workers or more (or cores = 0: a GPU per worker, no contention modelled) the factor is 1.
+// Contention (chapter 02 on 2 cores): when more workers want a core at once than the node has
+// cores, the cores are time-shared and every time is multiplied by busy workers / cores. The busy
+// workers are an average, so a fraction: 4 workers that each compute all the time count 4; a
+// pipeline's workers, idle in its bubble, count less (predict() works it out). With as many cores
+// as busy workers or more (or cores = 0: a GPU per worker, no contention modelled) the factor is 1.
 #pragma once
 
 #include <vector>
@@ -63,12 +65,12 @@ struct ComputeTime {
 /// @param layers the stage's layers, as this worker computes them.
 /// @param rows n, the rows of one micro-batch (B / (dp m)); the tables are read at n.
 /// @param forward,backward the rate tables of the forward and the backward products.
-/// @param workers_on_node the workers sharing this worker's node (>= 1).
+/// @param busy_workers the workers of this worker's node that want a core at once, on average (>= 1).
 /// @param cores the node's cores; 0 = no contention.
 /// @return forward: sum of 2 n I O share over the layers / rate_at(forward, n); backward: sum of
 /// (2 for the first layer, else 4) n I O share / rate_at(backward, n); both times
-/// max(1, workers_on_node / cores) when cores > 0.
+/// max(1, busy_workers / cores) when cores > 0.
 ComputeTime stage_compute_time(const std::vector<StageLayer>& layers, double rows, const RateTable& forward,
-                               const RateTable& backward, int workers_on_node, int cores);
+                               const RateTable& backward, double busy_workers, int cores);
 
 }  // namespace ptt::ch08

@@ -15,13 +15,13 @@ double rate_at(const RateTable& table, double rows) {
 }
 
 ComputeTime stage_compute_time(const std::vector<StageLayer>& layers, double rows, const RateTable& forward,
-                               const RateTable& backward, int workers_on_node, int cores) {
+                               const RateTable& backward, double busy_workers, int cores) {
   // TODO(08.3): one micro-batch of `rows` rows through the stage's layers: count the FLOPs of
   //   the forward product and of the two backward products of every layer (the network's first
   //   layer has no input gradient to compute), the worker's share of each, and time them at the
   //   rate of their own kind at THIS micro-batch's rows. When the node has fewer cores than
-  //   workers (cores > 0), they take turns: the times grow by the oversubscription, never shrink.
-  (void)layers, (void)rows, (void)forward, (void)backward, (void)workers_on_node, (void)cores;
+  //   busy workers (cores > 0), they take turns: the times grow by the oversubscription, never shrink.
+  (void)layers, (void)rows, (void)forward, (void)backward, (void)busy_workers, (void)cores;
   return {};
 }
 

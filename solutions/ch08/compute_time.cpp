@@ -28,16 +28,16 @@ double rate_at(const RateTable& table, double rows) {
 }
 
 ComputeTime stage_compute_time(const std::vector<StageLayer>& layers, double rows, const RateTable& forward,
-                               const RateTable& backward, int workers_on_node, int cores) {
-  PTT_CHECK(workers_on_node >= 1 && cores >= 0, "workers must be positive, cores non-negative");
+                               const RateTable& backward, double busy_workers, int cores) {
+  PTT_CHECK(busy_workers >= 1 && cores >= 0, "busy workers must be at least 1, cores non-negative");
   double fwd_flops = 0, bwd_flops = 0;
   for (const StageLayer& l : layers) {
     const double nio = rows * l.inputs * l.outputs * l.share;
     fwd_flops += 2.0 * nio;                    // Y = X W^T
     bwd_flops += (l.first ? 2.0 : 4.0) * nio;  // dW = dY^T X, and dX = dY W unless the first layer
   }
-  // More workers than cores time-share them (chapter 02); fewer leave cores idle, not faster.
-  const double slow = cores > 0 ? std::max(1.0, static_cast<double>(workers_on_node) / cores) : 1.0;
+  // More busy workers than cores time-share them (chapter 02); fewer leave cores idle, not faster.
+  const double slow = cores > 0 ? std::max(1.0, busy_workers / cores) : 1.0;
   // Each product runs at the rate of its own shape: n rows of one micro-batch.
   return {fwd_flops / rate_at(forward, rows) * slow, bwd_flops / rate_at(backward, rows) * slow};
 }

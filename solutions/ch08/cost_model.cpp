@@ -110,17 +110,24 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
       for (RateTable* t : {&fwd_rate, &bwd_rate})
         for (double& f : t->flops_per_s) f *= machine.flops_mixed / machine.flops_fp32;
   }
-  // Contention (chapter 02's lesson on 2 cores): more workers on a node than cores share them.
-  const double slow =
-      machine.cores_per_node > 0 ? std::max(1.0, static_cast<double>(on_node) / machine.cores_per_node) : 1.0;
   // Ranks are numbered tp innermost, then pp, then dp (chapter 06): a group stays inside a node
   // while the ranks it spans fit in one. A ring that crosses nodes runs at the slower link.
   const Link tp_link = tp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
   const Link pp_link = tp * pp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
   const Link dp_link = workers <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
+  // A CPU moves a message itself (shared memory is a copy): while every core of the node runs a
+  // worker, nothing is left to progress the all-reduce in the background. Only with a spare core
+  // (or with cores_per_node = 0: a GPU's copy engines) does the backward hide it.
+  const bool cpu = machine.cores_per_node > 0;
+  const bool spare_core = !cpu || on_node < machine.cores_per_node;
 
-  double worst = -1;
-  for (int s = 0; s < pp; ++s) {
+  // One stage's times when `busy` workers of the node want a core at once (contention below).
+  struct StageTimes {
+    double comp_f, comp_b, tp_f, tp_b, pp_f, pp_b, t_f, t_b, dp_full, dp_exposed, update, cpu_s;
+    MemoryBreakdown memory;
+  };
+  const auto stage_times = [&](int s, double busy) {
+    const double slow = cpu ? std::max(1.0, busy / machine.cores_per_node) : 1.0;
     double tp_f = 0, tp_b = 0, psi = 0, act_values = w[stages[s]];
     std::vector<StageLayer> gemms;
     for (int l = stages[s]; l < stages[s + 1]; ++l) {
@@ -136,46 +143,87 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
       psi += col ? (io(w, l) + w[l + 1]) / tp : row ? io(w, l) / tp + w[l + 1] : io(w, l) + w[l + 1];
       act_values += col ? w[l + 1] / static_cast<double>(tp) : w[l + 1];  // outputs as the worker holds them
     }
+    StageTimes t{};
     // One micro-batch of n rows: the products run at the rate of n rows, not of the batch.
-    const ComputeTime gemm =
-        stage_compute_time(gemms, n, fwd_rate, bwd_rate, on_node, machine.cores_per_node);
-    const double comp_f = gemm.forward_s, comp_b = gemm.backward_s;
+    const ComputeTime gemm = stage_compute_time(gemms, n, fwd_rate, bwd_rate, busy, machine.cores_per_node);
+    t.comp_f = gemm.forward_s, t.comp_b = gemm.backward_s;
+    t.tp_f = tp_f * slow, t.tp_b = tp_b * slow;
     // Chapter 05/06's pipeline messages: activations forward unless last, gradients back unless first.
-    const double pp_f =
-        s + 1 < pp ? pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte : 0.0;
-    const double pp_b = s > 0 ? pp_link.alpha_s + n * w[stages[s]] * elem * pp_link.beta_s_per_byte : 0.0;
-    const double t_f = comp_f + tp_f + pp_f, t_b = comp_b + tp_b + pp_b;
-
+    t.pp_f =
+        s + 1 < pp ? (pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte) * slow : 0.0;
+    t.pp_b = s > 0 ? (pp_link.alpha_s + n * w[stages[s]] * elem * pp_link.beta_s_per_byte) * slow : 0.0;
+    const double t_f = t.comp_f + t.tp_f + t.pp_f, t_b = t.comp_b + t.tp_b + t.pp_b;
+    t.t_f = t_f, t.t_b = t_b;
     // Chapter 03's ring over the D replicas of this stage's gradients (ZeRO-1/2's reduce-scatter
     // plus all-gather move the same bytes; ZeRO-3 also all-gathers the parameters for the
     // backward: 3 Psi instead of 2 Psi, the ZeRO paper's 1.5x). Chapter 06 starts it when the
-    // last micro-batch's backward starts, so that backward hides up to its own length.
-    const double dp_full = ring_allreduce_time(psi * elem, dp, dp_link) * (layout.zero == 3 ? 1.5 : 1.0);
-    const double dp_exposed = std::max(0.0, dp_full - comp_b);
+    // last micro-batch's backward starts, so that backward hides up to its own length, given a
+    // core (or a copy engine) to progress it.
+    t.dp_full = ring_allreduce_time(psi * elem, dp, dp_link) * (layout.zero == 3 ? 1.5 : 1.0) * slow;
+    t.dp_exposed = spare_core ? std::max(0.0, t.dp_full - t.comp_b) : t.dp_full;
     // The update streams parameters (read and write), gradients (read) and the state (read and
     // write) through memory once; ZeRO >= 1 updates a 1/D shard.
     const double state = mixed ? 4.0 + 4.0 * model.optimizer_k : 4.0 * model.optimizer_k;
     const double owned = layout.zero >= 1 ? psi / dp : psi;
-    const double update = owned * (2 * elem + elem + 2 * state) / machine.memory_bandwidth * slow;
-    const double pipe = pipeline_step_time(t_f, t_b, pp, m);
-    const double step = pipe + dp_exposed + update;
-    if (step > worst) {
-      worst = step;
-      out.compute_s = m * (comp_f + comp_b);
-      out.tp_comm_s = m * (tp_f + tp_b);
-      out.pp_comm_s = m * (pp_f + pp_b);
-      out.bubble_s = pipe - m * (t_f + t_b);
-      out.dp_comm_s = dp_full;
-      out.dp_exposed_s = dp_exposed;
-      out.update_s = update;
-      out.step_s = step;
-    }
+    t.update = owned * (2 * elem + elem + 2 * state) / machine.memory_bandwidth * slow;
+    // The core time the worker needs (its computing, its messages, its update): not the bubble.
+    t.cpu_s = m * (t_f + t_b) + t.dp_full + t.update;
     // Activations (chapter 05): GPipe holds all m micro-batches; 1F1B holds min(P - s, m) on stage s.
     const double held = layout.schedule == Schedule::gpipe ? m : std::min(pp - s, m);
-    const MemoryBreakdown mem = memory_per_worker(
+    t.memory = memory_per_worker(
         {psi, dp, layout.zero, model.precision, model.optimizer_k, held * n * act_values * elem});
-    if (mem.total() > out.memory.total()) out.memory = mem;
+    return t;
+  };
+
+  // The step (chapter 05's pipeline). With P equal stages it is (m + P - 1)(t_f + t_b):
+  // pipeline_step_time, TODO(08.1). Chapter 06 cuts stages between layers, so they are rarely
+  // equal: the slowest stage k runs its m micro-batches back to back, while the fill and the drain
+  // pass once through every other stage at THAT stage's speed. Each faster stage gives its slack
+  // t_k - t_s back: T_pipe = (m + P - 1) t_k - sum_s (t_k - t_s) = (m - 1) t_k + sum_s t_s.
+  // Then each stage's exposed all-reduce and update; the longest of them ends the step.
+  const auto whole_step = [&](const std::vector<StageTimes>& st, Prediction* terms) {
+    std::size_t k = 0, last = 0;
+    for (std::size_t s = 1; s < st.size(); ++s) {
+      if (st[s].t_f + st[s].t_b > st[k].t_f + st[k].t_b) k = s;
+      if (st[s].dp_exposed + st[s].update > st[last].dp_exposed + st[last].update) last = s;
+    }
+    const double t_k = st[k].t_f + st[k].t_b;
+    double slack = 0;
+    for (const StageTimes& t : st) slack += t_k - (t.t_f + t.t_b);
+    const double pipe = pipeline_step_time(st[k].t_f, st[k].t_b, pp, m) - slack;
+    const double step = pipe + st[last].dp_exposed + st[last].update;
+    if (terms != nullptr) {
+      terms->compute_s = m * (st[k].comp_f + st[k].comp_b);
+      terms->tp_comm_s = m * (st[k].tp_f + st[k].tp_b);
+      terms->pp_comm_s = m * (st[k].pp_f + st[k].pp_b);
+      terms->bubble_s = pipe - m * t_k;
+      terms->dp_comm_s = st[last].dp_full;
+      terms->dp_exposed_s = st[last].dp_exposed;
+      terms->update_s = st[last].update;
+      terms->step_s = step;
+    }
+    return step;
+  };
+
+  // Contention (chapter 02's lesson on 2 cores). First every stage as if its workers had a core
+  // each: the critical path T1. A worker needs cpu_s core-seconds per step (not the bubble, where
+  // it waits), so on average busy = on_node x mean(cpu_s) / T1 of the node's workers want a core.
+  // With more busy workers than cores every time stretches by busy / cores, and the step becomes
+  // the node's core time over its cores: the larger of the critical path and the cores' work.
+  std::vector<StageTimes> alone;
+  double mean_cpu = 0;
+  for (int s = 0; s < pp; ++s) {
+    alone.push_back(stage_times(s, 1.0));
+    mean_cpu += alone.back().cpu_s / pp;
   }
+  const double path = whole_step(alone, nullptr);
+  const double busy = cpu && path > 0 ? std::max(1.0, on_node * mean_cpu / path) : 1.0;
+  out.busy_workers = busy;
+  std::vector<StageTimes> shared;
+  for (int s = 0; s < pp; ++s) shared.push_back(busy > 1.0 ? stage_times(s, busy) : alone[s]);
+  whole_step(shared, &out);
+  for (const StageTimes& t : shared)
+    if (t.memory.total() > out.memory.total()) out.memory = t.memory;
   out.samples_per_s = out.step_s > 0 ? model.batch / out.step_s : 0.0;
   out.fits = out.memory.total() <= machine.memory_bytes;
   return out;

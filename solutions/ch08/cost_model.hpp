@@ -6,8 +6,12 @@
 //               at the GEMM rate measured at n rows when the machine has a table (compute_time.hpp)
 //   tp          all-reduces of activations and input gradients per layer pair per micro-batch, ch05/ch06
 //   pp          one activation send forward and one gradient send back per boundary, ch05/ch06
-//   bubble      (m + p - 1)(t_f + t_b) per step, GPipe and 1F1B alike, ch05
-//   dp          ring all-reduce 2(p-1) alpha + 2(p-1)/p N beta, overlapped with the last backward, ch03/ch06
+//   bubble      (m + p - 1)(t_f + t_b) for equal stages, GPipe and 1F1B alike, ch05; unequal ones:
+//               (m - 1) t_slowest + sum of every stage's t (the fill and drain at each stage's speed)
+//   dp          ring all-reduce 2(p-1) alpha + 2(p-1)/p N beta, overlapped with the last backward when
+//               a core (or a GPU's copy engine) is free to move it, ch03/ch06
+//   contention  the node's workers need sum(core time) per step; more of them busy at once than
+//               cores stretch every term by busy / cores (a pipeline's idle workers count less), ch02
 //   memory      parameters, gradients, optimizer state per ZeRO stage, held activations, ch05/ch06
 #pragma once
 
@@ -40,7 +44,7 @@ struct Machine {
   Link inter_node;              ///< between two workers of different nodes
   int workers_per_node = 1;
   double memory_bytes = 0;  ///< memory of one worker
-  int cores_per_node = 0;   ///< 0: no contention; else time x max(1, workers on a node / cores)
+  int cores_per_node = 0;   ///< 0: no contention (a GPU per worker); else time x max(1, busy workers / cores)
   GemmTable gemm_fp32;      ///< measured rate per row count; empty: flops_fp32 for every shape
   std::map<std::string, std::string> sources;  ///< field name -> where its value comes from
 };
@@ -78,6 +82,7 @@ struct Prediction {
   double dp_comm_s = 0;      ///< the data-parallel all-reduce (or ZeRO's collectives), in full
   double dp_exposed_s = 0;   ///< the part of it not hidden behind the last backward
   double update_s = 0;       ///< the optimizer update (memory bound)
+  double busy_workers = 1;   ///< the node's workers that want a core at once, on average (contention)
   double step_s = 0;         ///< the step
   double samples_per_s = 0;  ///< B / step
   MemoryBreakdown memory;    ///< per worker, on the stage that needs the most

@@ -104,6 +104,7 @@ if [[ -n $calibrate ]]; then
   expect_refused --rows "$calibrate" --out "$work/c.json" --rows 0,8
   expect_refused --rows "$calibrate" --out "$work/c.json" --rows 64,8
   expect_refused --rows "$calibrate" --out "$work/c.json" --rows 8,8
+  expect_refused --sample-ms "$calibrate" --out "$work/c.json" --sample-ms 0
   # --links: chapter 03's measured links (scripts/bench_ch03_hosts.py's JSON Lines).
   hosts=$(dirname "$0")/../../chapters/03_mpi_data_parallel/results_two_hosts.jsonl
   expect_refused --links "$calibrate" --out "$work/c.json" --links "$work/none.jsonl"
@@ -114,7 +115,7 @@ if [[ -n $calibrate ]]; then
   echo '{"kind": "allreduce", "link": "shared memory", "alpha_s": 1e-6, "bandwidth_Bps": 1e9}' >"$work/one.jsonl"
   expect_refused "'veth'" "$calibrate" --out "$work/c.json" --links "$work/one.jsonl"
   expect_refused --links "$calibrate" --out "$work/c.json" --links "$hosts" --link-gbps 3
-  if "$calibrate" --out "$work/l.json" --repeats 1 --copy-mb 8 --links "$hosts" >"$work/out" 2>"$work/err" &&
+  if "$calibrate" --out "$work/l.json" --repeats 1 --sample-ms 5 --copy-mb 8 --links "$hosts" >"$work/out" 2>"$work/err" &&
      "$exe" --machine "$work/l.json" --workers 4 >>"$work/out" 2>>"$work/err" &&
      grep -q "bench_ch03_hosts.py.*TCP between two network namespaces" "$work/l.json"; then
     echo "ok   ch08_calibrate --links takes chapter 03's measured shared-memory and TCP links"
@@ -122,7 +123,7 @@ if [[ -n $calibrate ]]; then
     echo "FAIL ch08_calibrate --links:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
   fi
   # A quick calibration (rates are not checked: no timing asserts) that the planner reads back.
-  if "$calibrate" --out "$work/c.json" --repeats 1 --copy-mb 8 >"$work/out" 2>"$work/err" &&
+  if "$calibrate" --out "$work/c.json" --repeats 1 --sample-ms 5 --copy-mb 8 >"$work/out" 2>"$work/err" &&
      "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json" &&
      [[ $(grep -c '"backward_all_cores"' "$work/c.json") -eq 8 ]]; then
     echo "ok   ch08_calibrate writes a machine.json with an 8-row GEMM table that ch08_plan reads"

@@ -97,18 +97,34 @@ TEST(CostModel, TensorParallelHandComputed) {
   EXPECT_NEAR(p.memory.total(), 78 * 12 + 10 * 18 * 4, 1e-9);
 }
 
-TEST(CostModel, PipelineBubbleOfTheSlowestStage) {
+TEST(CostModel, PipelineBubbleOfUnequalStages) {
   // 4-8-8-2 on 3 stages (one layer each), m 2, B 10 (5 rows), free links. Stage times per
-  // micro-batch: 0.32 + 0.32, 0.64 + 1.28, 0.16 + 0.32 s: the middle one (1.92 s) sets the
-  // pace: (m + p - 1) 1.92 = 7.68 s, of which (p - 1) 1.92 = 3.84 s bubble.
+  // micro-batch: 0.32 + 0.32, 0.64 + 1.28, 0.16 + 0.32 s: the middle one (1.92 s) runs both
+  // micro-batches back to back (3.84 s), and the fill and the drain pass once through each
+  // other stage at its own speed, 0.64 + 0.48 s: 4.96 s. Equal stages of 1.92 s would give
+  // (m + p - 1) 1.92 = 7.68 s; each faster stage gives its slack back (1.28 + 1.44 s).
   Machine machine = round_machine();
   machine.intra_node = machine.inter_node = {0, 0};
   const Prediction p = predict(small({4, 8, 8, 2}, 10), grid(1, 3, 1, 2), machine);
   ASSERT_TRUE(p.invalid.empty()) << p.invalid;
   EXPECT_NEAR(p.compute_s, 3.84, 1e-12);
-  EXPECT_NEAR(p.bubble_s, 3.84, 1e-12);
-  EXPECT_NEAR(p.step_s, 7.68, 1e-12);
-  EXPECT_NEAR(p.bubble_s / p.step_s, 2.0 / 4.0, 1e-12);  // (p-1)/(m+p-1)
+  EXPECT_NEAR(p.bubble_s, 0.64 + 0.48, 1e-12);
+  EXPECT_NEAR(p.step_s, 4.96, 1e-12);
+  EXPECT_NEAR(p.step_s, 4 * 1.92 - (1.92 - 0.64) - (1.92 - 0.48), 1e-12);
+}
+
+TEST(CostModel, PipelineFillAndDrainRunAtEachStagesOwnSpeed) {
+  // 8-8-8 on 2 stages, B 8, m 4 (2 rows), free links. Stage 0 holds the first layer (no dX):
+  // 256 + 256 FLOPs per micro-batch, 0.512 s; stage 1 256 + 512, 0.768 s. The slow stage runs
+  // its 4 micro-batches back to back, and the fast one adds its own time once: 3.584 s, a bubble
+  // of 0.512 s where (p - 1) t_slowest would say 0.768 s.
+  Machine machine = round_machine();
+  machine.intra_node = machine.inter_node = {0, 0};
+  const Prediction p = predict(small({8, 8, 8}, 8), grid(1, 2, 1, 4), machine);
+  ASSERT_TRUE(p.invalid.empty()) << p.invalid;
+  EXPECT_NEAR(p.compute_s, 4 * 0.768, 1e-12);
+  EXPECT_NEAR(p.bubble_s, 0.512, 1e-12);
+  EXPECT_NEAR(p.step_s, 3 * 0.768 + 0.512 + 0.768, 1e-12);
 }
 
 TEST(CostModel, PipelineSendsAtTheBoundaries) {
@@ -132,11 +148,57 @@ TEST(CostModel, OneFOneBHoldsFewerMicroBatches) {
 }
 
 TEST(CostModel, MoreWorkersThanCoresShareThem) {
-  // 4 workers on a node of 2 cores: each worker's compute takes twice as long.
+  // dp 4 on a node of 2 cores, B 10 (2.5 rows): compute 0.56 s alone (backward 0.32); the ring
+  // over 4 of 232 bytes, 6 (0.1) + 1.5 (232) (0.01) = 4.08 s, not hidden (no spare core). Each
+  // worker needs 4.64 s of a core, all four all the time: 4 busy workers on 2 cores, every term
+  // twice as long, and the step is the node's 4 x 4.64 core-seconds over its 2 cores.
   Machine machine = round_machine();
   machine.cores_per_node = 2;
   const Prediction p = predict(small({4, 8, 2}, 10), grid(4, 1, 1, 1), machine);
+  EXPECT_NEAR(p.busy_workers, 4.0, 1e-12);
   EXPECT_NEAR(p.compute_s, 2 * 0.56, 1e-12);
+  EXPECT_NEAR(p.dp_comm_s, 2 * 4.08, 1e-12);
+  EXPECT_NEAR(p.dp_exposed_s, p.dp_comm_s, 1e-12);
+  EXPECT_NEAR(p.step_s, 4 * 4.64 / 2, 1e-12);
+}
+
+TEST(CostModel, OverlapNeedsASpareCore) {
+  // dp 2 as in DataParallelRingOverlapsTheBackward, on CPU nodes: with 2 cores both run a worker
+  // and nothing progresses the all-reduce during the backward, so all 2.52 s are exposed; with
+  // 4 cores a spare one moves it and the backward hides 0.64 s of it again. Neither node is
+  // oversubscribed: no term stretches.
+  Machine machine = round_machine();
+  machine.cores_per_node = 2;
+  const Prediction full = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine);
+  EXPECT_NEAR(full.dp_exposed_s, 2.52, 1e-12);
+  EXPECT_NEAR(full.step_s, 1.12 + 2.52, 1e-12);
+  EXPECT_NEAR(full.busy_workers, 2.0, 1e-12);
+  machine.cores_per_node = 4;
+  const Prediction spare = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine);
+  EXPECT_NEAR(spare.dp_exposed_s, 2.52 - 0.64, 1e-12);
+  EXPECT_NEAR(spare.step_s, 3.0, 1e-12);
+}
+
+TEST(CostModel, PipelineWorkersIdleInTheBubbleLeaveTheirCores) {
+  // dp 2 x pp 3 (6 workers), 4-8-8-2, m 2, B 10: 2.5 rows per micro-batch, free links. Stage
+  // times per micro-batch 0.32, 0.96, 0.24 s: the critical path is 0.96 + (0.32 + 0.96 + 0.24)
+  // = 2.48 s. The workers need 2 x 2 x (0.32 + 0.96 + 0.24) = 6.08 core-seconds per step, so on
+  // average 6.08 / 2.48 = 2.45 of them want a core: on 4 cores nothing stretches (counting
+  // workers, 6 on 4 cores, would add half); on 2 cores, and on 1, the step is the node's 6.08
+  // core-seconds over its cores.
+  Machine machine = round_machine();
+  machine.intra_node = machine.inter_node = {0, 0};
+  machine.cores_per_node = 4;
+  const Prediction four = predict(small({4, 8, 8, 2}, 10), grid(2, 3, 1, 2), machine);
+  ASSERT_TRUE(four.invalid.empty()) << four.invalid;
+  EXPECT_NEAR(four.busy_workers, 6.08 / 2.48, 1e-12);
+  EXPECT_NEAR(four.step_s, 2.48, 1e-12);
+  machine.cores_per_node = 2;
+  EXPECT_NEAR(predict(small({4, 8, 8, 2}, 10), grid(2, 3, 1, 2), machine).step_s, 6.08 / 2, 1e-12);
+  machine.cores_per_node = 1;
+  const Prediction one = predict(small({4, 8, 8, 2}, 10), grid(2, 3, 1, 2), machine);
+  EXPECT_NEAR(one.step_s, 6.08, 1e-12);
+  EXPECT_NEAR(one.bubble_s / one.step_s, (2.48 - 1.92) / 2.48, 1e-12);  // the bubble stretches with the rest
 }
 
 // A measured table of constant rates: `alone` FLOP/s for a worker alone on its node, `busy` when
