@@ -2,11 +2,12 @@
 """Chapter 08 validation: the cost model's predicted step time beside the measured one, for every
 configuration of chapters 01-06 that fits this machine.
 
-1. Calibrate: ch08_calibrate --out RUN_DIR/machine.json (GEMM rate at 784-256-128-10, batch 128;
-   memory bandwidth; the links from chapter 03's committed measurements), unless --machine FILE.
-   Every run below shares this one node, so the model is told so: workers_per_node is raised to
-   the most workers of any configuration (4); cores_per_node stays the machine's (2 here), so a run
-   of 4 workers is oversubscribed and the model's contention term (x workers / cores) applies.
+1. Calibrate: ch08_calibrate --out RUN_DIR/machine-R.json (GEMM rate at 784-256-128-10, batch 128;
+   memory bandwidth; the links from chapter 03's committed measurements) before each repeat R of
+   the runs, and predict with the median of every rate (a shared machine's speed drifts over
+   minutes), unless --machine FILE. Every run below shares this one node, so the model is told
+   so: workers_per_node is raised to the most workers of any configuration (4); cores_per_node
+   stays the machine's (2 here), so the model's contention term (busy workers / cores) applies.
 2. Run each configuration (a chapter's command line) twice per repeat: with W warm-up steps and
    with W + S steps. The metrics' phase_seconds add up to the training steps' time (without start-up,
    data loading and evaluation); (total(W + S) - total(W)) / S is one repeat's time per step with
@@ -16,7 +17,8 @@ configuration of chapters 01-06 that fits this machine.
 3. Predict each one with ch08_plan --machine --json (every layout of W workers with every term)
    and take the layout equal to the chapter's: ch01, ch02 --threads 1 and ch03 on one rank are
    dp=1; threads (ch02) and ranks (ch03, ch06) are a dp worker each; ch05's threads and ch06's
-   ranks are its tp or pp workers.
+   ranks are its tp or pp workers. Chapters 02 and 05 are predicted with --threads: their workers
+   meet through memory (the calibrated thread_link), not through MPI messages.
 4. Print one Markdown table, predicted against measured with the error, and the summary against
    the targets (median |error| <= 15 %, worst <= 35 %, over all and over the not oversubscribed;
    PASS or MISS: a benchmark, no assert); then chapter 06's memory per worker (its own buffers,
@@ -92,6 +94,7 @@ VARIANTS = [
 UNSEEN_VARIANTS = ["ch01 serial", "ch02 2 threads", "ch03 2 ranks, bucketed", "ch05 tp 2",
                    "ch06 pp 2, m 4, 1F1B", "ch06 dp 2 x tp 2"]
 MEMORY_KINDS = ("params", "grads", "optimizer", "activations")
+THREAD_PROGRAMS = ("ch02", "ch05")  # their workers are threads: ch08_plan --threads
 
 
 def fail(code, message):
@@ -170,14 +173,17 @@ def run_training(config, steps, metrics, args, exe, env):
 
 
 def predictions(configs, machine_path, plan_exe, work):
-    """ch08_plan --json for each (hidden, batch, workers); each configuration's own layout from it."""
+    """ch08_plan --json for each (hidden, batch, workers, threads or ranks); each configuration's own layout."""
     plans = {}
     for c in configs:
-        key = (c["hidden"], c["batch"], c["workers"])
+        threads = c["program"] in THREAD_PROGRAMS
+        key = (c["hidden"], c["batch"], c["workers"], threads)
         if key not in plans:
             out = os.path.join(work, f"plan-{len(plans)}.json")
             cmd = [plan_exe, "--machine", machine_path, "--hidden", c["hidden"], "--batch", str(c["batch"]),
                    "--workers", str(c["workers"]), "--optimizer", "sgd", "--top", "1", "--json", out]
+            if threads:  # the workers are threads of one process: they meet through memory, not MPI
+                cmd.append("--threads")
             bench_ch03.run_child(cmd, os.environ.copy())
             with open(out) as f:
                 plans[key] = json.load(f)
@@ -190,27 +196,51 @@ def predictions(configs, machine_path, plan_exe, work):
         c["prediction"] = match[0]
 
 
-def machine_file(args, exe, work, env, max_workers):
-    """The machine the model predicts with: calibrated here (or --machine), with every worker on
-    this one node."""
-    if args.machine:
-        try:
-            with open(args.machine) as f:
-                machine = json.load(f)
-            machine["workers_per_node"], machine["cores_per_node"]  # noqa: B018 (the keys must exist)
-        except (OSError, ValueError, KeyError) as e:
-            fail(2, f"--machine: {args.machine}: {e!r}")
-        calibration = None
-    else:
-        out = os.path.join(work, "machine.json")
-        cmd = [exe["calibrate"], "--out", out, *CALIBRATION, "--repeats", "3" if args.quick else "7"]
-        if os.path.isfile(os.path.join(ROOT, LINKS)):
-            cmd += ["--links", os.path.join(ROOT, LINKS)]
-        print(f"calibrating: {shlex.join(cmd)}", file=sys.stderr, flush=True)
-        print(bench_ch03.run_child(cmd, env).strip(), file=sys.stderr)
-        with open(out) as f:
+def read_machine_arg(args):
+    """--machine FILE, checked for the two fields the harness changes; None without it."""
+    if not args.machine:
+        return None
+    try:
+        with open(args.machine) as f:
             machine = json.load(f)
-        calibration = shlex.join(["ch08_calibrate", "--out", "machine.json", *cmd[3:]]).replace(ROOT + "/", "")
+        machine["workers_per_node"], machine["cores_per_node"]  # noqa: B018 (the keys must exist)
+    except (OSError, ValueError, KeyError) as e:
+        fail(2, f"--machine: {args.machine}: {e!r}")
+    return machine
+
+
+def calibrate(args, exe, work, env, index):
+    """One run of ch08_calibrate; its machine and its command line as the README shows it."""
+    out = os.path.join(work, f"machine-{index}.json")
+    cmd = [exe["calibrate"], "--out", out, *CALIBRATION, "--repeats", "3" if args.quick else "7"]
+    if os.path.isfile(os.path.join(ROOT, LINKS)):
+        cmd += ["--links", os.path.join(ROOT, LINKS)]
+    print(f"calibrating: {shlex.join(cmd)}", file=sys.stderr, flush=True)
+    print(bench_ch03.run_child(cmd, env).strip(), file=sys.stderr)
+    with open(out) as f:
+        machine = json.load(f)
+    return machine, shlex.join(["ch08_calibrate", "--out", "machine.json", *cmd[3:]]).replace(ROOT + "/", "")
+
+
+def median_machine(machines):
+    """Every measured rate as the median over the calibrations (one per repeat, taken between the
+    runs, so the rates see the same moods of a shared machine as the runs do)."""
+    out = json.loads(json.dumps(machines[0]))
+    for key in ("flops_fp32", "flops_mixed", "memory_bandwidth"):
+        out[key] = statistics.median(m[key] for m in machines)
+    for i, row in enumerate(out.get("gemm_fp32", [])):
+        for key in row:
+            if key != "rows":
+                row[key] = statistics.median(m["gemm_fp32"][i][key] for m in machines)
+    for key in ("gemm_fp32", "flops_fp32", "memory_bandwidth"):
+        if key in out.get("sources", {}):
+            out["sources"][key] += f"; the median of {len(machines)} calibrations, one before each repeat of the runs"
+    return out
+
+
+def machine_file(machine, work, max_workers):
+    """The machine the model predicts with (calibrated, or --machine), with every worker on this
+    one node."""
     as_calibrated = dict(machine)
     machine["workers_per_node"] = max(int(machine["workers_per_node"]), max_workers)
     machine.setdefault("sources", {})["workers_per_node"] = (
@@ -218,7 +248,7 @@ def machine_file(args, exe, work, env, max_workers):
     path = os.path.join(work, "machine-one-node.json")
     with open(path, "w") as f:
         json.dump(machine, f, indent=1)
-    return path, machine, as_calibrated, calibration
+    return path, machine, as_calibrated
 
 
 def error_summary(rows):
@@ -325,13 +355,15 @@ def main():
     env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
 
     with tempfile.TemporaryDirectory(prefix="ptt-bench-ch08-") as work:
-        machine_path, model_machine, calibrated, calibration = machine_file(
-            args, exe, work, env, max(c["workers"] for c in configs))
-        predictions(configs, machine_path, exe["plan"], work)
+        given = read_machine_arg(args)
+        calibrations, calibration = [], None
         samples = {i: [] for i in range(len(configs))}
         finals = {}
         metrics = os.path.join(work, "m.jsonl")
         for r in range(repeats):
+            if given is None:
+                machine, calibration = calibrate(args, exe, work, env, r)
+                calibrations.append(machine)
             order = list(range(len(configs)))
             if r % 2:
                 order.reverse()
@@ -346,6 +378,9 @@ def main():
                 samples[i].append((long - short) / steps)
                 c["timed_steps"], c["warmup_steps"] = steps, warmup
                 finals[i] = final
+        machine_path, model_machine, calibrated = machine_file(
+            given if given is not None else median_machine(calibrations), work, max(c["workers"] for c in configs))
+        predictions(configs, machine_path, exe["plan"], work)
 
     rows, memory = [], []
     for i, c in enumerate(configs):
@@ -367,6 +402,7 @@ def main():
                "not_oversubscribed": error_summary([r for r in rows if not r["oversubscribed"]]),
                "oversubscribed": error_summary([r for r in rows if r["oversubscribed"]])}
     result = {"machine": info, "quick": args.quick, "repeats": repeats, "calibration": calibration,
+              "calibrations": len(calibrations),
               "machine_file": args.machine, "calibrated_machine": calibrated, "model_machine": model_machine,
               "common_flags": "--optimizer sgd --lr 0.01 --momentum 0.9 --epochs 1 --seed 1 --no-progress "
                               "--max-steps W, then W + S --metrics FILE",

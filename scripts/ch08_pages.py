@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLANS = os.path.join(ROOT, "chapters", "08_choose", "plans.json")
 PAGE = os.path.join(ROOT, "docs", "pages", "strategy.md")
 IMAGES = os.path.join(ROOT, "docs", "images")
+VALIDATION = os.path.join(ROOT, "chapters", "08_choose", "validation.json")
 DEFAULT_PLAN = os.path.join(ROOT, "build", "release", "chapters", "08_choose", "ch08_plan")
 TAG = "ch08_pages.py"
 PROFILE = "h100-cluster"
@@ -376,13 +377,8 @@ def page(data):
                 "optimizer update, which streams every parameter, gradient and Adam state through memory; a plain "
                 "replica repeats it on every worker, while tp gives each worker 1/T of the parameters and ZeRO "
                 "1/D of the update.", ""]
+    out += validation_section()
     out += [
-        "## Validation: not done yet",
-        "",
-        "There is **no validation plot yet** (predicted against measured step time, one point per configuration "
-        "of chapters 01–07 on this project's machine). Until it exists, read every number above as what the "
-        "formulas say the datasheet rates allow, not as what a run would give.",
-        "",
         "## What the model leaves out",
         "",
         "From chapter 08's *What is not done yet*:",
@@ -410,6 +406,86 @@ def page(data):
         "",
     ]
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The validation (chapters/08_choose/validation.json, written by scripts/bench_ch08.py --record)
+# ---------------------------------------------------------------------------------------------
+
+def validation():
+    try:
+        with open(VALIDATION) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        fail(f"{VALIDATION}: {e}")
+
+
+def validation_section():
+    v = validation()
+    m, s = v["machine"], v["summary"]
+    groups = [("all", "all"), ("not_oversubscribed", "not oversubscribed (workers <= cores)"),
+              ("oversubscribed", f"oversubscribed (more workers than the {m['nproc']} cores)")]
+    out = ["## Validation: predicted against measured", "",
+           f"The tables above rest on the model; here is how well it predicts runs it can check. `./tutorial bench "
+           f"08` ran {s['all']['count']} configurations of chapters 01–06 (threads, ranks, tp, pp and 4-rank grids, "
+           "three MLP shapes, one of them never seen by the calibration) on this project's machine "
+           f"({m['cpu']}, {m['nproc']} cores, {m['date'][:10]}), each predicted by the model calibrated on that "
+           "machine. One point per configuration: on the diagonal the prediction is exact; the bands are ±15 % "
+           "and ±35 %, the targets for the median and the worst error.", "",
+           "\\image html ch08_validation.png \"Predicted against measured step time (measured)\"", "",
+           "| configurations | count | median \\|error\\| (target <= 15 %) | worst \\|error\\| (target <= 35 %) |",
+           "|---|---:|---:|---:|"]
+    for key, label in groups:
+        g = s.get(key)
+        if g:
+            out.append(f"| {label} | {g['count']} | {g['median_abs_error_pct']:.1f} % "
+                       f"{'met' if g['median_met'] else 'MISSED'} | {g['worst_abs_error_pct']:.1f} % "
+                       f"{'met' if g['worst_met'] else 'MISSED'} |")
+    worst = max(v["rows"], key=lambda r: abs(r["error_pct"]))
+    out += ["", f"The worst point is {worst['shape']} at batch {worst['batch']}, {worst['config']}: predicted "
+            f"{worst['predicted_ms']:.3f} ms, measured {worst['measured_ms']:.3f} ms ({worst['error_pct']:+.0f} %). "
+            "Chapter 08's *Validation* lists every configuration and says where the model misses and why. These "
+            "are CPU runs of the chapters' MLPs on 2 cores; the profile above is a GPU cluster from datasheet rates, "
+            "which no run here can check.", ""]
+    return out
+
+
+def validation_plot(out_dir, plt):
+    v = validation()
+    fig, ax = plt.subplots(figsize=(6.2, 5.2))
+    rows = v["rows"]
+    lo = min(min(r["measured_ms"], r["predicted_ms"]) for r in rows) / 1.5
+    hi = max(max(r["measured_ms"], r["predicted_ms"]) for r in rows) * 1.5
+    xs = [lo, hi]
+    ax.fill_between(xs, [x / 1.35 for x in xs], [x * 1.35 for x in xs], color="#dddddd", alpha=0.5, linewidth=0,
+                    label="±35 %")
+    ax.fill_between(xs, [x / 1.15 for x in xs], [x * 1.15 for x in xs], color="#bbbbbb", alpha=0.5, linewidth=0,
+                    label="±15 %")
+    ax.plot(xs, xs, color="#444444", linewidth=0.8)
+    for over, (label, color, marker) in {False: ("workers <= cores", "#3b6fb6", "o"),
+                                         True: ("oversubscribed", "#d0703a", "^")}.items():
+        pts = [r for r in rows if r["oversubscribed"] == over]
+        ax.errorbar([r["measured_ms"] for r in pts], [r["predicted_ms"] for r in pts],
+                    xerr=[[r["measured_ms"] - r["measured_min_ms"] for r in pts],
+                          [r["measured_max_ms"] - r["measured_ms"] for r in pts]],
+                    fmt=marker, color=color, markersize=4, elinewidth=0.6, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("measured step, ms (median, min-max)")
+    ax.set_ylabel("predicted step, ms")
+    s = v["summary"]["all"]
+    ax.set_title(f"chapter 08's model against {s['count']} runs of chapters 01-06\n"
+                 f"median |error| {s['median_abs_error_pct']:.1f} %, worst {s['worst_abs_error_pct']:.1f} %")
+    ax.legend(loc="upper left", fontsize=8)
+    m = v["machine"]
+    fig.text(0.01, -0.03, f"MEASURED on {m['cpu']}, {m['nproc']} cores, {m['date'][:10]}\nfrom "
+             "chapters/08_choose/validation.json (scripts/bench_ch08.py --record), made by scripts/ch08_pages.py",
+             fontsize=7, color="#555555")
+    fig.savefig(os.path.join(out_dir, "ch08_validation.png"), bbox_inches="tight", pad_inches=0.15,
+                metadata={"Software": None})
+    plt.close(fig)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,6 +526,7 @@ def plots(data, out_dir):
         fig.savefig(os.path.join(out_dir, f"ch08_{mode}_scaling.png"), bbox_inches="tight", pad_inches=0.15,
                     metadata={"Software": None})
         plt.close(fig)
+    validation_plot(out_dir, plt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,7 +642,7 @@ def main():
         f.write(text)
     plots(data, IMAGES)
     print(f"{TAG}: wrote {os.path.relpath(args.plans, ROOT)}, {os.path.relpath(args.page, ROOT)}, "
-          "docs/images/ch08_strong_scaling.png, docs/images/ch08_weak_scaling.png")
+          "docs/images/ch08_strong_scaling.png, docs/images/ch08_weak_scaling.png, docs/images/ch08_validation.png")
     return 0
 
 

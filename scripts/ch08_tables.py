@@ -27,8 +27,10 @@ def machine_table():
     m = r["model_machine"]
     lines = readme_tables.machine_line(r, SOURCE)
     calibration = r.get("calibration") or f"--machine {r.get('machine_file')}"
+    runs = r.get("calibrations", 1)
     lines.append("")
-    lines.append(f"Predicted with `{calibration}` (GEMM {m['flops_fp32'] / 1e9:.1f} GFLOP/s on one thread, "
+    lines.append(f"Predicted with `{calibration}`" + (f", run before each of the {runs} repeats, the median of "
+                                                      "every rate" if runs > 1 else "") + f" (GEMM {m['flops_fp32'] / 1e9:.1f} GFLOP/s on one thread, "
                  f"memory {m['memory_bandwidth'] / 1e9:.1f} GB/s), every run on one node of "
                  f"{m['cores_per_node']} cores (`workers_per_node` {m['workers_per_node']}).")
     return lines

@@ -20,6 +20,9 @@
 //                     alpha-beta fits over shared memory and over TCP between two network
 //                     namespaces become the links inside a node and between nodes. Without it,
 //                     --link-alpha-us / --link-gbps, labelled as given.
+//   thread_link       between two threads of one process (chapters 02 and 05): alpha the time for
+//                     every core's thread to pass a std::barrier (median of --repeats x 2000), beta
+//                     1 / memory_bandwidth; ch08_plan --threads uses it inside a node.
 //   workers, memory   one worker per core (--workers-per-node, default: the cores), the node's
 //                     physical memory shared between them.
 //
@@ -204,6 +207,27 @@ ptt::ch08::GemmTable measure_gemm_table(const std::vector<int>& widths, const st
   return g;
 }
 
+// The thread hand-off of chapters 02 and 05: how long `cores` threads take to pass a barrier
+// together (std::barrier, as the threads of one process meet before they sum or hand over a
+// buffer); the median over `repeats` runs of 2000 passages.
+double barrier_latency(int cores, int repeats) {
+  constexpr int kPasses = 2000;
+  std::barrier meet(cores);
+  std::vector<double> per_pass(static_cast<std::size_t>(repeats));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < cores; ++t)
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < repeats; ++r) {
+        meet.arrive_and_wait();
+        ptt::Stopwatch watch;
+        for (int i = 0; i < kPasses; ++i) meet.arrive_and_wait();
+        if (t == 0) per_pass[static_cast<std::size_t>(r)] = watch.seconds() / kPasses;
+      }
+    });
+  for (auto& t : threads) t.join();
+  return std::max(median(per_pass), 1e-9);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -297,6 +321,7 @@ int main(int argc, char** argv) {
 
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (workers_per_node == 0) workers_per_node = cores;
+    const double handoff = barrier_latency(cores, repeats);
     const ptt::ch08::GemmTable table = measure_gemm_table(widths, ladder, repeats, cores, sample_ms * 1e-3);
     const double node_memory =
         static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
@@ -327,6 +352,11 @@ int main(int argc, char** argv) {
       m.intra_node = measured_link(links, "shared memory", m.sources["intra_node"]);
       m.inter_node = measured_link(links, "veth", m.sources["inter_node"]);
     }
+    m.thread_link = ptt::ch08::Link{handoff, 1.0 / bandwidth};
+    m.sources["thread_link"] = "measured by ch08_calibrate: alpha = " + std::to_string(cores) +
+                               " threads passing a std::barrier, median of " + std::to_string(repeats) +
+                               " x 2000 passages; beta = 1 / memory_bandwidth (threads sum and hand over "
+                               "buffers through memory)";
     m.workers_per_node = workers_per_node;
     m.sources["workers_per_node"] =
         "--workers-per-node, default the cores (std::thread::hardware_concurrency)";
@@ -335,8 +365,10 @@ int main(int argc, char** argv) {
     m.memory_bytes = node_memory / workers_per_node;
     m.sources["memory_bytes"] = "physical memory (sysconf) / workers per node";
     ptt::ch08::save_machine(m, out_path);
-    std::printf("GEMM %.2f GFLOP/s (1 thread), copy %.2f GB/s, %d cores, %.1f GB per worker -> %s\n",
-                flops_rate / 1e9, bandwidth / 1e9, cores, m.memory_bytes / 1e9, out_path.c_str());
+    std::printf(
+        "GEMM %.2f GFLOP/s (1 thread), copy %.2f GB/s, thread barrier %.2f us, %d cores, %.1f GB per worker "
+        "-> %s\n",
+        flops_rate / 1e9, bandwidth / 1e9, handoff * 1e6, cores, m.memory_bytes / 1e9, out_path.c_str());
     std::printf(
         "GEMM GFLOP/s by rows     forward 1 thread  backward 1 thread  forward %d busy  backward %d busy\n",
         cores, cores);

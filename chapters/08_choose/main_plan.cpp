@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
     app.add_option("--explain", explain,
                    "print every term of one layout, e.g. \"dp=64,pp=1,tp=8,m=1,zero=1\"");
     app.add_option("--save-machine", save_machine_path, "write the machine as machine.json to FILE");
+    bool threads = false;
+    app.add_flag(
+        "--threads", threads,
+        "the workers are threads of one process (chapters 02 and 05): inside a node they sum and hand "
+        "over through memory at the machine's thread_link, not by MPI messages");
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;
     ptt::require_input(memory_flag->count() == 0 || memory_gb > 0,
                        "--memory-gb: must be positive (got " + std::to_string(memory_gb) + ")");
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
     Machine machine = resolve_machine(machine_name);
     if (memory_flag->count() > 0) machine.memory_bytes = memory_gb * 1e9;
     if (!save_machine_path.empty()) save_machine(machine, save_machine_path);
+    if (threads) machine = with_thread_workers(machine);
 
     std::printf("model %s: %.4g parameters, batch %.0f, %s, %s; machine %s, %d workers, %.0f GB each\n",
                 hidden.c_str(), model.params(), batch, optimizer.c_str(),

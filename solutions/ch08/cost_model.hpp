@@ -16,6 +16,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct Machine {
   double memory_bandwidth = 0;  ///< bytes/s of one worker's memory (the optimizer update)
   Link intra_node;              ///< between two workers of a node
   Link inter_node;              ///< between two workers of different nodes
+  /// Between two threads of one process (chapters 02 and 05): a handshake (alpha) and a copy
+  /// through memory (beta). Optional: ch08_calibrate measures it, a GPU profile has none.
+  std::optional<Link> thread_link;
   int workers_per_node = 1;
   double memory_bytes = 0;  ///< memory of one worker
   int cores_per_node = 0;   ///< 0: no contention (a GPU per worker); else time x max(1, busy workers / cores)

@@ -106,6 +106,9 @@ nlohmann::json machine_to_json(const Machine& m) {
   j["memory_bandwidth"] = m.memory_bandwidth;
   j["intra_node"] = {{"alpha_s", m.intra_node.alpha_s}, {"beta_s_per_byte", m.intra_node.beta_s_per_byte}};
   j["inter_node"] = {{"alpha_s", m.inter_node.alpha_s}, {"beta_s_per_byte", m.inter_node.beta_s_per_byte}};
+  if (m.thread_link)
+    j["thread_link"] = {{"alpha_s", m.thread_link->alpha_s},
+                        {"beta_s_per_byte", m.thread_link->beta_s_per_byte}};
   j["workers_per_node"] = m.workers_per_node;
   j["memory_bytes"] = m.memory_bytes;
   j["cores_per_node"] = m.cores_per_node;
@@ -134,6 +137,7 @@ Machine machine_from_json(const nlohmann::json& j, const std::string& where) {
   m.memory_bandwidth = positive(j, "memory_bandwidth", where);
   m.intra_node = link(j, "intra_node", where);
   m.inter_node = link(j, "inter_node", where);
+  if (j.contains("thread_link")) m.thread_link = link(j, "thread_link", where);
   const double per_node = positive(j, "workers_per_node", where);
   require_input(j.at("workers_per_node").is_number_integer(),
                 where + ": field 'workers_per_node' must be an integer");
@@ -173,6 +177,14 @@ void save_machine(const Machine& machine, const std::string& path) {
   require_input(out.good(), "cannot write " + path);
   out << machine_to_json(machine).dump(2) << '\n';
   require_input(out.good(), "cannot write " + path);
+}
+
+Machine with_thread_workers(Machine machine) {
+  require_input(machine.thread_link.has_value(),
+                "--threads: machine '" + machine.name +
+                    "' has no 'thread_link' (ch08_calibrate measures one; a GPU profile has none)");
+  machine.intra_node = *machine.thread_link;
+  return machine;
 }
 
 Machine resolve_machine(const std::string& name_or_path) {

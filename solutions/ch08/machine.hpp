@@ -11,7 +11,9 @@
 //     "inter_node": {"alpha_s": 5e-6, "beta_s_per_byte": 2e-11},
 //     "workers_per_node": 8,
 //     "memory_bytes": 8e10,            one worker's memory
-//     "cores_per_node": 0,             0: no contention; else time x max(1, workers on a node / cores)
+//     "cores_per_node": 0,             0: no contention; else time x max(1, busy workers / cores)
+//     "thread_link": {"alpha_s": 1e-6, "beta_s_per_byte": 5e-11},   optional: between threads of one
+//                                      process (ch08_calibrate: a barrier's latency, 1 / memory_bandwidth)
 //     "gemm_fp32": [                   optional (ch08_calibrate writes it): GEMM FLOP/s of one worker
 //       {"rows": 8, "forward_1_thread": 1.1e10, "backward_1_thread": 9e9,     at each row count,
 //        "forward_all_cores": 1e10, "backward_all_cores": 8e9}, ...],       rows increasing
@@ -48,5 +50,10 @@ void save_machine(const Machine& machine, const std::string& path);
 
 /// @brief A profile name, or a path to a machine.json (anything ending in .json).
 Machine resolve_machine(const std::string& name_or_path);
+
+/// @brief @p machine for a program whose workers are threads of one process (chapters 02 and 05):
+/// the link inside a node becomes its thread_link (a sum or a hand-over in shared memory, not an
+/// MPI message). @throws InputError when the machine has no thread_link.
+Machine with_thread_workers(Machine machine);
 
 }  // namespace ptt::ch08

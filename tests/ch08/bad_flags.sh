@@ -23,6 +23,7 @@ check --hidden --hidden 256,0
 check --precision --precision half
 check --optimizer --optimizer lamb
 check --top --top 0
+check --threads --threads   # the h100-cluster profile has no thread link
 check --inputs --inputs 0
 check --outputs --outputs -10
 check --explain --workers 8 --explain "dp=4,pp=1,tp=1"

@@ -116,6 +116,11 @@ void expect_same(const Machine& a, const Machine& b) {
   EXPECT_EQ(a.memory_bytes, b.memory_bytes);
   EXPECT_EQ(a.cores_per_node, b.cores_per_node);
   EXPECT_EQ(a.sources, b.sources);
+  ASSERT_EQ(a.thread_link.has_value(), b.thread_link.has_value());
+  if (a.thread_link) {
+    EXPECT_EQ(a.thread_link->alpha_s, b.thread_link->alpha_s);
+    EXPECT_EQ(a.thread_link->beta_s_per_byte, b.thread_link->beta_s_per_byte);
+  }
   for (auto [x, y] : {std::pair{&a.gemm_fp32.forward_alone, &b.gemm_fp32.forward_alone},
                       {&a.gemm_fp32.backward_alone, &b.gemm_fp32.backward_alone},
                       {&a.gemm_fp32.forward_busy, &b.gemm_fp32.forward_busy},
@@ -173,6 +178,53 @@ TEST(MachineJson, NoTableIsTheSinglePeakRate) {
   nlohmann::json j = machine_to_json(with_table());
   j.erase("gemm_fp32");
   EXPECT_TRUE(machine_from_json(j, "old.json").gemm_fp32.empty());
+}
+
+TEST(MachineJson, ThreadLinkRoundTripsAndServesThreadWorkers) {
+  // A calibrated machine has a thread link (chapters 02 and 05's workers are threads); the
+  // shipped GPU profile has none and writes none, and --threads on it is refused, naming it.
+  Machine m = with_table();
+  m.thread_link = Link{4e-5, 5e-11};
+  const nlohmann::json j = machine_to_json(m);
+  ASSERT_TRUE(j.contains("thread_link"));
+  expect_same(machine_from_json(j, "test"), m);
+  EXPECT_FALSE(machine_to_json(builtin_machine("h100-cluster")).contains("thread_link"));
+  const Machine threads = with_thread_workers(m);
+  EXPECT_EQ(threads.intra_node.alpha_s, 4e-5);
+  EXPECT_EQ(threads.intra_node.beta_s_per_byte, 5e-11);
+  EXPECT_EQ(threads.inter_node.alpha_s, m.inter_node.alpha_s);  // between nodes: still the network
+  try {
+    with_thread_workers(builtin_machine("h100-cluster"));
+    ADD_FAILURE() << "--threads on a machine without a thread link was accepted";
+  } catch (const ptt::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'thread_link'"), std::string::npos) << e.what();
+  }
+  nlohmann::json bad = j;
+  bad["thread_link"]["alpha_s"] = 0;
+  try {
+    machine_from_json(bad, "m.json");
+    ADD_FAILURE() << "a zero thread_link alpha was accepted";
+  } catch (const ptt::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("thread_link: field 'alpha_s' must be positive"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CostModel, ThreadWorkersSumThroughMemory) {
+  // dp 2 of 4-8-2 (232 bytes of gradient): over the round machine's intra-node link the ring
+  // costs 2 (0.1) + 232 (0.01) = 2.52 s; with thread workers and a thread link of alpha 0.001 s,
+  // 0.0001 s per byte, 2 (0.001) + 232 (0.0001) = 0.0252 s.
+  Machine m = builtin_machine("h100-cluster");
+  m.flops_fp32 = 1000;
+  m.memory_bandwidth = 1e30;
+  m.intra_node = {0.1, 0.01};
+  m.thread_link = Link{0.001, 0.0001};
+  Model model;
+  model.widths = {4, 8, 2};
+  model.batch = 10;
+  const Layout dp2{2, 1, 1, 1, Schedule::gpipe, 0};
+  EXPECT_NEAR(predict(model, dp2, m).dp_comm_s, 2.52, 1e-12);
+  EXPECT_NEAR(predict(model, dp2, with_thread_workers(m)).dp_comm_s, 0.0252, 1e-12);
 }
 
 TEST(MachineJson, NamesTheBadGemmTable) {
