@@ -271,9 +271,9 @@ def memory_check(config, final, prediction):
     for k in MEMORY_KINDS:
         measured, predicted = rank["measured"][k], prediction[f"memory_{k}_bytes"]
         fields[k] = {"measured": measured, "predicted": predicted, "exact": abs(measured - predicted) < 0.5}
-    # ZeRO-1's buffer for the gradient shard: chapter 06 holds it, the model has no such field.
-    fields["comm"] = {"measured": rank["measured"].get("comm", 0), "predicted": None,
-                      "exact": rank["measured"].get("comm", 0) == 0}
+    # ZeRO-1's buffer for the gradient shard (chapter 06's "comm" account, the model's buffers).
+    measured, predicted = rank["measured"].get("comm", 0), prediction["memory_buffers_bytes"]
+    fields["comm"] = {"measured": measured, "predicted": predicted, "exact": abs(measured - predicted) < 0.5}
     return {"config": config["name"], "hidden": config["hidden"], "batch": config["batch"],
             "layout": layout_text(config["layout"]), "rank": rank["rank"],
             "coords": [rank["dp"], rank["pp"], rank["tp"]], "fields": fields}
@@ -307,10 +307,7 @@ def print_report(result):
     for mem in result["memory"]:
         cells = []
         for k, f in mem["fields"].items():
-            if f["predicted"] is None:
-                cells.append(f"{k} {f['measured']:.0f}/(not modelled)" if f["measured"] else f"{k} 0/-")
-            else:
-                cells.append(f"{k} {f['measured']:.0f}/{f['predicted']:.0f} {'exact' if f['exact'] else 'NOT exact'}")
+            cells.append(f"{k} {f['measured']:.0f}/{f['predicted']:.0f} {'exact' if f['exact'] else 'NOT exact'}")
         print(f"  784-{mem['hidden'].replace(',', '-')}-10 {mem['config']} (rank {mem['rank']}): " + ", ".join(cells))
 
 

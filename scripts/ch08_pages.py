@@ -92,7 +92,7 @@ def kind(e):
 def row(e, rank):
     keep = ("dp", "pp", "tp", "m", "schedule", "zero", "samples_per_s", "step_s", "compute_s", "bubble_s",
             "dp_comm_s", "dp_exposed_s", "tp_comm_s", "pp_comm_s", "update_s", "memory_bytes", "memory_params_bytes",
-            "memory_grads_bytes", "memory_optimizer_bytes", "memory_activations_bytes", "fits", "reason")
+            "memory_grads_bytes", "memory_optimizer_bytes", "memory_activations_bytes", "memory_buffers_bytes", "fits", "reason")
     out = {k: e[k] for k in keep}
     out["rank"] = rank
     return out
@@ -292,11 +292,12 @@ def rules(data):
 def breakdown(data):
     big = find(data, "big", 64)
     b, plain = big["top"][0], big["plain_dp"]
-    lines = ["| memory per worker, GB | parameters | gradients | optimizer state | activations | total | fits in "
-             f"{gb(data['profile']['memory_bytes'])} GB |", "|---|---:|---:|---:|---:|---:|:---:|"]
+    lines = ["| memory per worker, GB | parameters | gradients | optimizer state | activations | buffers | total | "
+             f"fits in {gb(data['profile']['memory_bytes'])} GB |", "|---|---:|---:|---:|---:|---:|---:|:---:|"]
     for label, e in ((f"best: {layout_name(b)}", b), (f"plain dp: {layout_name(plain)}", plain)):
         lines.append(f"| {label} | {gb(e['memory_params_bytes'])} | {gb(e['memory_grads_bytes'])} | "
                      f"{gb(e['memory_optimizer_bytes'])} | {gb(e['memory_activations_bytes'])} | "
+                     f"{gb(e['memory_buffers_bytes'])} | "
                      f"{gb(e['memory_bytes'])} | {'yes' if e['fits'] else 'no'} |")
     return lines
 

@@ -65,19 +65,22 @@ def summary_table():
 
 
 def memory_table():
-    kinds = ("params", "grads", "optimizer", "activations")
-    lines = ["| config | rank (dp, pp, tp) | " + " | ".join(kinds) + " | ZeRO-1 gradient shard |",
-             "|---|---|" + "---:|" * len(kinds) + "---:|"]
+    kinds = ("params", "grads", "optimizer", "activations", "comm")
+    lines = ["| config | rank (dp, pp, tp) | params | grads | optimizer | activations | ZeRO-1 gradient-shard "
+             "buffer |", "|---|---|" + "---:|" * len(kinds)]
     for mem in results()["memory"]:
         cells = []
         for k in kinds:
             f = mem["fields"][k]
-            cells.append(f"{f['measured']:,.0f} {'exact' if f['exact'] else '/ ' + format(f['predicted'], ',.0f')}")
-        comm = mem["fields"]["comm"]["measured"]
+            if f["predicted"] is None:  # a record from before the model counted the buffer
+                cells.append(f"{f['measured']:,.0f} (not modelled)" if f["measured"] else "-")
+            elif k == "comm" and not f["measured"] and not f["predicted"]:
+                cells.append("-")
+            else:
+                cells.append(f"{f['measured']:,.0f} {'exact' if f['exact'] else '/ ' + format(f['predicted'], ',.0f')}")
         shape = "784-" + mem["hidden"].replace(",", "-") + "-10"
         lines.append(f"| {shape}, batch {mem['batch']}: {mem['config']} | {mem['rank']} "
-                     f"({', '.join(str(int(c)) for c in mem['coords'])}) | " + " | ".join(cells) +
-                     f" | {f'{comm:,.0f} (not modelled)' if comm else '-'} |")
+                     f"({', '.join(str(int(c)) for c in mem['coords'])}) | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -39,10 +39,11 @@ void print_breakdown(const Layout& l, const Prediction& p, const Machine& machin
                 machine.cores_per_node, std::max(1.0, p.busy_workers / machine.cores_per_node));
   std::printf("  step             %10.3f ms = %.0f samples/s\n", 1e3 * p.step_s, p.samples_per_s);
   std::printf(
-      "  memory per worker: params %.2f GB, grads %.2f GB, optimizer %.2f GB, activations %.2f GB = "
-      "%.2f GB of %.2f GB (%s)\n",
+      "  memory per worker: params %.2f GB, grads %.2f GB, optimizer %.2f GB, activations %.2f GB, "
+      "buffers %.2f GB = %.2f GB of %.2f GB (%s)\n",
       p.memory.params / 1e9, p.memory.grads / 1e9, p.memory.optimizer / 1e9, p.memory.activations / 1e9,
-      p.memory.total() / 1e9, machine.memory_bytes / 1e9, p.fits ? "fits" : "does not fit");
+      p.memory.buffers / 1e9, p.memory.total() / 1e9, machine.memory_bytes / 1e9,
+      p.fits ? "fits" : "does not fit");
 }
 
 nlohmann::json entry_json(const PlanEntry& e, const Model& model, const Machine& machine) {
@@ -71,6 +72,7 @@ nlohmann::json entry_json(const PlanEntry& e, const Model& model, const Machine&
           {"memory_grads_bytes", p.memory.grads},
           {"memory_optimizer_bytes", p.memory.optimizer},
           {"memory_activations_bytes", p.memory.activations},
+          {"memory_buffers_bytes", p.memory.buffers},
           {"reason", reason(e, model, machine)}};
 }
 

@@ -13,7 +13,9 @@
 //
 // ZeRO shards over the dp replicas: stage 1 divides the optimizer state by dp (chapter 06's
 // ZeRO-1), stage 2 also the gradients, stage 3 also the parameters. Stage 0 divides nothing.
-// (The paper's idealised accounting: no buckets, no rounding of shards.)
+// A shard is whole parameters: when psi is not a multiple of dp, chapter 06 gives the first
+// psi mod dp ranks one parameter more, so the worker that needs the most holds ceil(psi / dp).
+// (The ZeRO paper's figures divide exactly: 7.5 B parameters over 64 devices.)
 //
 // Activations are computed by the cost model (held micro-batches x rows x widths) and added as
 // they are: ZeRO does not shard them.
@@ -40,8 +42,9 @@ struct MemoryBreakdown {
   double grads = 0;        ///< gradients (after ZeRO-2's)
   double optimizer = 0;    ///< optimizer state, with the fp32 master copy in mixed precision (after ZeRO-1's)
   double activations = 0;  ///< stored activations
-  /// @brief The sum of the four.
-  double total() const { return params + grads + optimizer + activations; }
+  double buffers = 0;      ///< communication buffers the program keeps (the cost model adds them; 0 here)
+  /// @brief The sum of the five.
+  double total() const { return params + grads + optimizer + activations + buffers; }
 };
 
 /// @brief One worker's memory for @p in (the formulas above). @p in.zero_stage must be 0..3,

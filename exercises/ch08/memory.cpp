@@ -11,7 +11,8 @@ MemoryBreakdown memory_per_worker(const MemoryInputs& in) {
   //   - bytes per parameter: fp32 4 / 4 / 4k; mixed 2 / 2 / K = 4 + 4k (the state includes an
   //     fp32 master copy of the parameters);
   //   - ZeRO stage s shards over in.dp replicas: s >= 1 the optimizer state, s >= 2 also the
-  //     gradients, s >= 3 also the parameters.
+  //     gradients, s >= 3 also the parameters; a shard is whole parameters, and the worker that
+  //     needs the most holds the largest shard.
   (void)in;
   return {};
 }

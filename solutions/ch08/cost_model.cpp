@@ -3,6 +3,7 @@
 #include "ch08/cost_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -172,6 +173,9 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
     const double held = layout.schedule == Schedule::gpipe ? m : std::min(pp - s, m);
     t.memory = memory_per_worker(
         {psi, dp, layout.zero, model.precision, model.optimizer_k, held * n * act_values * elem});
+    // Chapter 06's ZeRO-1 reduce-scatters the gradients into a buffer of the rank's shard, whole
+    // parameters (ZeRO-2 keeps only that shard: its gradients are the destination, no extra).
+    if (layout.zero == 1 && dp > 1) t.memory.buffers = std::ceil(psi / dp) * elem;
     return t;
   };
 

@@ -2,6 +2,8 @@
 // contracts/ch08/memory.hpp.
 #include "ch08/memory.hpp"
 
+#include <cmath>
+
 #include "ptt/error.hpp"
 
 namespace ptt::ch08 {
@@ -15,11 +17,12 @@ MemoryBreakdown memory_per_worker(const MemoryInputs& in) {
   const double param_bytes = mixed ? 2.0 : 4.0;
   const double grad_bytes = mixed ? 2.0 : 4.0;
   const double state_bytes = mixed ? 4.0 + 4.0 * in.optimizer_k : 4.0 * in.optimizer_k;
-  const double dp = in.dp;
+  // A shard is whole parameters; the largest of dp shards holds ceil(psi / dp) of them.
+  const double shard = std::ceil(in.params / in.dp);
   MemoryBreakdown out;
-  out.params = in.params * param_bytes / (in.zero_stage >= 3 ? dp : 1.0);
-  out.grads = in.params * grad_bytes / (in.zero_stage >= 2 ? dp : 1.0);
-  out.optimizer = in.params * state_bytes / (in.zero_stage >= 1 ? dp : 1.0);
+  out.params = (in.zero_stage >= 3 ? shard : in.params) * param_bytes;
+  out.grads = (in.zero_stage >= 2 ? shard : in.params) * grad_bytes;
+  out.optimizer = (in.zero_stage >= 1 ? shard : in.params) * state_bytes;
   out.activations = in.activation_bytes;
   return out;
 }

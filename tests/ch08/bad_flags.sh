@@ -77,7 +77,8 @@ fi
 if python3 - "$work/plan.json" >"$work/out" 2>&1 <<'PY'
 import json, sys
 plan = json.load(open(sys.argv[1]))
-parts = ("memory_params_bytes", "memory_grads_bytes", "memory_optimizer_bytes", "memory_activations_bytes")
+parts = ("memory_params_bytes", "memory_grads_bytes", "memory_optimizer_bytes", "memory_activations_bytes",
+         "memory_buffers_bytes")
 for e in plan:
     total = sum(e[k] for k in parts)
     assert abs(total - e["memory_bytes"]) <= 1e-9 * e["memory_bytes"], (e, total)

@@ -52,6 +52,20 @@ TEST(MemoryPerWorker, StagesShardOptimizerThenGradientsThenParameters) {
   }
 }
 
+TEST(MemoryPerWorker, AShardIsWholeParameters) {
+  // 10 fp32 parameters, SGD, over 4 replicas: shards of 3, 3, 2 and 2 parameters (chapter 06 gives
+  // the first 10 mod 4 ranks one more), and the worker that needs the most holds 3, 12 bytes,
+  // not 10/4 = 2.5 parameters' 10 bytes. 12 over 4 divides: 3 each.
+  for (int stage = 1; stage <= 3; ++stage) {
+    const auto m = memory_per_worker(inputs(10, 4, stage, Precision::fp32, 1));
+    EXPECT_DOUBLE_EQ(m.optimizer, 12) << "stage " << stage;
+    EXPECT_DOUBLE_EQ(m.grads, stage >= 2 ? 12 : 40) << "stage " << stage;
+    EXPECT_DOUBLE_EQ(m.params, stage >= 3 ? 12 : 40) << "stage " << stage;
+  }
+  EXPECT_DOUBLE_EQ(memory_per_worker(inputs(12, 4, 3, Precision::fp32, 1)).total(), 36);
+  EXPECT_DOUBLE_EQ(memory_per_worker(inputs(10, 4, 3, Precision::fp32, 1)).buffers, 0);  // the cost model's
+}
+
 TEST(MemoryPerWorker, MixedPrecisionKeepsAnFp32MasterCopy) {
   // 16-bit values and gradients (2 + 2 bytes); the state holds the fp32 master copy and k fp32
   // states: K = 12 for Adam, 8 for SGD with momentum.
