@@ -107,9 +107,11 @@ int main(int argc, char** argv) {
     // Runs one configuration repeats+1 times (the first is a warm-up); the bubbles of the timed steps.
     auto measure = [&](const std::vector<ptt::ch05::StageWork*>& stages, int m, Schedule s) {
       std::vector<double> bubbles;
+      ptt::ch05::WorkerPool pool(
+          static_cast<int>(stages.size()));  // the stages' threads, kept for every step
       for (int r = 0; r <= repeats; ++r) {
         timeline.clear();
-        ptt::ch05::run_pipeline(stages, m, s, timeline, r, std::chrono::milliseconds(60000));
+        ptt::ch05::run_pipeline(pool, stages, m, s, timeline, r, std::chrono::milliseconds(60000));
         if (r > 0)
           bubbles.push_back(
               ptt::ch05::utilisation(timeline.events(), static_cast<int>(stages.size())).bubble());

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 
 #include "ptt/error.hpp"
@@ -77,9 +79,15 @@ std::string Checkpointer::last() const {
 }
 
 bool DivergenceGuard::finite(std::span<const float> values) {
-  for (float v : values)
-    if (!std::isfinite(v)) return false;
-  return true;
+  // A float is NaN or +-Inf exactly when its 8 exponent bits are all ones. Testing the bits of
+  // every value and OR-ing the answers, with no early exit, lets the compiler check 16 floats per
+  // instruction; a loop that stops at the first std::isfinite() failure runs one float at a time.
+  std::uint32_t bad = 0;
+  for (float v : values) {
+    const auto bits = std::bit_cast<std::uint32_t>(v);
+    bad |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
 }
 
 void DivergenceGuard::check(float loss, std::span<const float> grads, long step, int epoch) const {

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "ch05/worker_pool.hpp"
+
 namespace ptt::ch05 {
 
 /// Thrown by recv() when the channel was closed (another worker failed) or the deadline passed.
@@ -91,16 +93,16 @@ class Channel {
   std::string reason_;
 };
 
-/// @brief Runs @p body(k) for k = 0 .. @p workers - 1, each on its own thread, and joins them.
+/// @brief Runs @p body(k) for k = 0 .. p - 1 on the p workers of @p pool, and waits for them all.
 ///
 /// When a body throws, @p stop is called at once with a reason (it closes the channels, so the
 /// peers that wait on them wake up and stop too). After the join, the first exception that is not
 /// a ChannelError is rethrown: the cause, not its echoes in the other workers.
-/// @param workers how many threads (worker k runs body(k)).
+/// @param pool    the workers (worker k runs body(k)); p = pool.size().
 /// @param name    what a worker is called in messages ("stage", "tp worker").
 /// @param body    one worker's work; it talks to the others only through channels.
 /// @param stop    called with the reason when a worker fails: closes the channels.
-inline void run_workers(int workers, const std::string& name, const std::function<void(int)>& body,
+inline void run_workers(WorkerPool& pool, const std::string& name, const std::function<void(int)>& body,
                         const std::function<void(const std::string&)>& stop) {
   std::mutex error_mutex;
   std::exception_ptr cause, echo;
@@ -122,9 +124,7 @@ inline void run_workers(int workers, const std::string& name, const std::functio
       stop(who + " failed: " + e.what());
     }
   };
-  std::vector<std::thread> threads;
-  for (int k = 0; k < workers; ++k) threads.emplace_back(worker, k);
-  for (auto& t : threads) t.join();
+  pool.run(worker);
   if (cause) std::rethrow_exception(cause);
   if (echo) std::rethrow_exception(echo);
 }

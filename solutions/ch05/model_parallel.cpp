@@ -1,25 +1,23 @@
 #include "ch05/model_parallel.hpp"
 
-#include <cmath>
-#include <thread>
+#include <algorithm>
 
 #include "ptt/error.hpp"
+#include "ptt/resume.hpp"
 
 namespace ptt::ch05 {
 
 ModelParallel::ModelParallel(const ParamLayout& full, int workers, bool trace)
-    : full_size_(full.size()), timeline_(workers, trace) {}
+    : full_size_(full.size()), timeline_(workers, trace), pool_(workers) {}
 
 void ModelParallel::update(double lr) {
   for (Worker& w : workers_) PTT_CHECK(w.optimizer != nullptr, "make_optimizers() was not called");
   // Every worker updates its own shard on its own thread, all at once: no shard is shared.
-  std::vector<std::thread> threads;
-  for (Worker& w : workers_)
-    threads.emplace_back([&w, lr] {
-      w.optimizer->set_lr(lr);
-      w.optimizer->step(w.params, w.grads);
-    });
-  for (auto& t : threads) t.join();
+  pool_.run([&](int k) {
+    Worker& w = workers_[static_cast<std::size_t>(k)];
+    w.optimizer->set_lr(lr);
+    w.optimizer->step(w.params, w.grads);
+  });
 }
 
 void ModelParallel::make_optimizers(const std::string& name, double lr, double momentum) {
@@ -39,10 +37,8 @@ void ModelParallel::gather_grads(std::span<float> full) const {
 }
 
 bool ModelParallel::grads_finite() const {
-  for (const Worker& w : workers_)
-    for (float g : w.grads)
-      if (!std::isfinite(g)) return false;
-  return true;
+  return std::all_of(workers_.begin(), workers_.end(),
+                     [](const Worker& w) { return DivergenceGuard::finite(w.grads); });
 }
 
 void ModelParallel::scatter_params(std::span<const float> full) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ch05/timeline.hpp"
+#include "ch05/worker_pool.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
 #include "ptt/tensor.hpp"
@@ -30,7 +31,8 @@ struct Worker {
   std::vector<std::size_t> to_full;  ///< to_full[i]: index in chapter 01's buffer of params[i]
 };
 
-/// A model split between workers (threads that talk only through Channels).
+/// A model split between workers (threads that talk only through Channels; started once, with
+/// the model, in a WorkerPool).
 class ModelParallel {
  public:
   ModelParallel(const ParamLayout& full, int workers, bool trace);
@@ -77,6 +79,7 @@ class ModelParallel {
   std::vector<Worker> workers_;
   Matrix logits_;
   Timeline timeline_;
+  WorkerPool pool_;  // the workers' threads, started here and kept for every step
   std::chrono::milliseconds timeout_{60000};
   long step_ = 0;  // forward_backward() calls so far: the step its events are tagged with
 };

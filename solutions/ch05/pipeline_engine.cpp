@@ -115,10 +115,11 @@ Matrix receive(Channel<Message>& link, int micro, std::chrono::milliseconds time
 }
 }  // namespace
 
-PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule schedule, Timeline& timeline,
-                         long step, std::chrono::milliseconds timeout) {
+PipelineRun run_pipeline(WorkerPool& pool, std::span<StageWork* const> stages, int micro, Schedule schedule,
+                         Timeline& timeline, long step, std::chrono::milliseconds timeout) {
   const int p = static_cast<int>(stages.size());
   PTT_CHECK(p >= 1 && micro >= 1, "run_pipeline needs at least one stage and one micro-batch");
+  PTT_CHECK(pool.size() == p, "run_pipeline needs one worker per stage");
   std::vector<std::vector<Op>> orders;
   for (int s = 0; s < p; ++s) {
     orders.push_back(make_schedule(schedule, s, p, micro));
@@ -158,7 +159,7 @@ PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule
       }
     }
   };
-  run_workers(p, "stage", stage_thread, stop_all);
+  run_workers(pool, "stage", stage_thread, stop_all);
   return run;
 }
 

@@ -16,6 +16,7 @@
 
 #include "ch05/schedule.hpp"
 #include "ch05/timeline.hpp"
+#include "ch05/worker_pool.hpp"
 #include "ptt/tensor.hpp"
 
 namespace ptt::ch05 {
@@ -60,7 +61,8 @@ struct PipelineRun {
   std::vector<int> peak_stored;  ///< per stage: most micro-batches whose activations were held at once
 };
 
-/// @brief Runs one mini-batch through the stages (one thread each) in the schedule's order.
+/// @brief Runs one mini-batch through the stages (one worker each) in the schedule's order.
+/// @param pool     the workers, one per stage (stage s runs on worker s).
 /// @param stages   what each stage computes, stage 0 first.
 /// @param micro    m, the number of micro-batches.
 /// @param schedule GPipe or 1F1B: every stage's order comes from make_schedule().
@@ -70,7 +72,7 @@ struct PipelineRun {
 /// @return the peak number of micro-batches whose activations each stage held.
 /// @throws the first stage's exception (the other stages are woken and stopped); ChannelError
 ///         when a message does not come in time; std::logic_error for a malformed schedule.
-PipelineRun run_pipeline(std::span<StageWork* const> stages, int micro, Schedule schedule, Timeline& timeline,
-                         long step, std::chrono::milliseconds timeout);
+PipelineRun run_pipeline(WorkerPool& pool, std::span<StageWork* const> stages, int micro, Schedule schedule,
+                         Timeline& timeline, long step, std::chrono::milliseconds timeout);
 
 }  // namespace ptt::ch05

@@ -124,7 +124,7 @@ float PipelineMlp::forward_backward(ConstMatrixRef X, std::span<const std::uint8
   for (auto& stage : stages_) stage->start_batch(X, labels, m, &logits_);
   std::vector<StageWork*> work;
   for (auto& stage : stages_) work.push_back(stage.get());
-  last_run_ = run_pipeline(work, m, schedule_, timeline_, ++step_, timeout_);
+  last_run_ = run_pipeline(pool_, work, m, schedule_, timeline_, ++step_, timeout_);
   return stages_.back()->loss();
 }
 

@@ -138,7 +138,7 @@ float TensorParallelMlp::forward_backward(ConstMatrixRef X, std::span<const std:
       relu_backward(ws.acts[i], ws.delta[i]);
     }
   };
-  run_workers(p, "tp worker", worker_thread, stop_all);
+  run_workers(pool_, "tp worker", worker_thread, stop_all);
   logits_ = ws_.front().acts.back();
   return losses.front();
 }

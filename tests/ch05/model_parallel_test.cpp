@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "ch05/pipeline_engine.hpp"
 #include "ch05/pipeline_mlp.hpp"
 #include "ch05/tensor_parallel.hpp"
+#include "ch05/worker_pool.hpp"
 #include "ptt/error.hpp"
 #include "ptt/layers.hpp"
 #include "ptt/metrics_log.hpp"
@@ -323,8 +325,9 @@ TEST(Pipeline, AFailingStageStopsEveryStageWithItsError) {
   Failing ok(false), bad(true);
   Timeline timeline(3, false);
   std::vector<StageWork*> stages{&ok, &bad, &ok};
+  WorkerPool pool(3);
   try {
-    run_pipeline(stages, 4, Schedule::OneFOneB, timeline, 1, std::chrono::milliseconds(20000));
+    run_pipeline(pool, stages, 4, Schedule::OneFOneB, timeline, 1, std::chrono::milliseconds(20000));
     FAIL() << "no exception";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "boom in forward 1");  // the cause, not a peer's "stopped"
@@ -345,7 +348,8 @@ TEST(Pipeline, AStuckPeerEndsTheStepWithATimeoutNotAHang) {
   Slow slow;
   Timeline timeline(2, false);
   std::vector<StageWork*> stages{&slow, &ok};
-  EXPECT_THROW(run_pipeline(stages, 2, Schedule::GPipe, timeline, 1, std::chrono::milliseconds(50)),
+  WorkerPool pool(2);
+  EXPECT_THROW(run_pipeline(pool, stages, 2, Schedule::GPipe, timeline, 1, std::chrono::milliseconds(50)),
                ChannelError);
 }
 
@@ -362,6 +366,68 @@ TEST(Channel, KeepsOrderAndWakesWaitersOnClose) {
   EXPECT_THROW(c.recv(std::chrono::milliseconds(20000), "c"), ChannelError);
   closer.join();
   EXPECT_THROW(c.recv(std::chrono::milliseconds(10), "d"), ChannelError);
+}
+
+// --- the worker pool ----------------------------------------------------------------------------
+
+TEST(WorkerPool, RunsEveryWorkerOnceOnItsOwnThreadAndKeepsTheThreads) {
+  WorkerPool pool(3);
+  ASSERT_EQ(pool.size(), 3);
+  std::vector<std::thread::id> first(3), ids(3);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<int> runs(3, 0);
+    pool.run([&](int k) {
+      ++runs[static_cast<std::size_t>(k)];
+      ids[static_cast<std::size_t>(k)] = std::this_thread::get_id();
+    });
+    EXPECT_EQ(runs, std::vector<int>({1, 1, 1})) << "round " << round;
+    if (round == 0) first = ids;
+    EXPECT_EQ(ids, first) << "round " << round << ": a worker moved to another thread";  // started once
+  }
+  EXPECT_EQ(first[0], std::this_thread::get_id());  // worker 0 is the caller
+  EXPECT_NE(first[1], first[0]);
+  EXPECT_NE(first[2], first[0]);
+  EXPECT_NE(first[2], first[1]);
+}
+
+TEST(WorkerPool, WaitsForTheSlowestWorker) {
+  WorkerPool pool(2);
+  std::atomic<bool> finished{false};
+  pool.run([&](int k) {
+    if (k == 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));  // asleep past the pool's spin
+      finished = true;
+    }
+  });
+  EXPECT_TRUE(finished);
+}
+
+TEST(WorkerPool, RethrowsTheLowestWorkersErrorAfterAllReturnAndStaysUsable) {
+  WorkerPool pool(3);
+  std::atomic<int> returned{0};
+  try {
+    pool.run([&](int k) {
+      ++returned;
+      if (k >= 1) throw std::runtime_error("worker " + std::to_string(k));
+    });
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "worker 1");
+  }
+  EXPECT_EQ(returned, 3);
+  std::atomic<int> again{0};
+  pool.run([&](int) { ++again; });  // the error did not cost a worker
+  EXPECT_EQ(again, 3);
+}
+
+TEST(WorkerPool, OneWorkerIsTheCaller) {
+  WorkerPool pool(1);
+  std::thread::id id;
+  pool.run([&](int k) {
+    EXPECT_EQ(k, 0);
+    id = std::this_thread::get_id();
+  });
+  EXPECT_EQ(id, std::this_thread::get_id());
 }
 
 // --- the trace ----------------------------------------------------------------------------------

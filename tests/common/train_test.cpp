@@ -10,12 +10,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "ptt/checksum.hpp"
+#include "ptt/resume.hpp"
 #include "tiny_dataset.hpp"
 
 namespace ptt {
@@ -185,6 +187,27 @@ TEST_F(TrainingLoop, TheGuardStopsTheRunNamingStepAndLayer) {
   }
   EXPECT_FALSE(std::filesystem::exists(path("m.jsonl")))
       << "a diverged run must leave no complete-looking metrics";
+}
+
+TEST(DivergenceGuard, FiniteFindsEveryNanAndInfWhereverItIs) {
+  std::vector<float> v(1000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) - 500.0f;
+  v[7] = std::numeric_limits<float>::max();  // the largest, the smallest and a subnormal are finite
+  v[8] = -std::numeric_limits<float>::max();
+  v[9] = std::numeric_limits<float>::denorm_min();
+  ASSERT_TRUE(DivergenceGuard::finite(v));
+  EXPECT_TRUE(DivergenceGuard::finite({}));
+  const float bad_values[] = {
+      std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+      std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+  for (const float bad : bad_values)
+    for (const std::size_t at :
+         {std::size_t{0}, std::size_t{15}, std::size_t{16}, std::size_t{517}, v.size() - 1}) {
+      std::vector<float> w = v;
+      w[at] = bad;
+      EXPECT_FALSE(DivergenceGuard::finite(w)) << bad << " at " << at;
+      EXPECT_TRUE(DivergenceGuard::finite(std::span<const float>(w).subspan(at + 1))) << "after " << at;
+    }
 }
 
 /// Chapter 01's step that dies (like a killed process) when it reaches step @p crash_at.

@@ -91,7 +91,8 @@ class DivergenceGuard {
   /// @param step  the step (1-based).
   /// @param epoch its epoch.
   [[noreturn]] void fail(const std::string& what, long step, int epoch) const;
-  /// True when every value of @p values is finite (a scan; for checks on parts of a gradient).
+  /// True when every value of @p values is finite (a vectorised scan of all of them: the common
+  /// case, all finite, is cheap; for checks on parts of a gradient).
   static bool finite(std::span<const float> values);
 
  private:
