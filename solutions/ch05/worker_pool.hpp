@@ -46,7 +46,7 @@ class WorkerPool {
  private:
   void serve(int k);  // worker k's loop: wait for a job, run it, report, repeat
 
-  static constexpr std::chrono::microseconds kSpin{50};
+  static constexpr std::chrono::microseconds kSpin{200};
   const int workers_;
   std::mutex mutex_;
   std::condition_variable wake_;  // a new job (or the end) for the workers
