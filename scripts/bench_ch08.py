@@ -3,7 +3,9 @@
 configuration of chapters 01-06 that fits this machine.
 
 1. Calibrate: ch08_calibrate --out RUN_DIR/machine-R.json (GEMM rate at 784-256-128-10, batch 128;
-   memory bandwidth; the links from chapter 03's committed measurements) before each repeat R of
+   memory bandwidth; thread hand-off; the link inside the node fitted to MPI_Allreduce times that
+   ch03_allreduce_bench measures on 2 ranks just before, the TCP link between nodes from chapter
+   03's committed measurements) before each repeat R of
    the runs, and predict with the median of every rate (a shared machine's speed drifts over
    minutes), unless --machine FILE. Every run below shares this one node, so the model is told
    so: workers_per_node is raised to the most workers of any configuration (4); cores_per_node
@@ -47,14 +49,16 @@ ROOT = os.path.dirname(HERE)
 RECORD = os.path.join(ROOT, "chapters", "08_choose", "validation.json")
 TARGET_MEDIAN, TARGET_WORST = 15.0, 35.0  # |error| in %, the issue's targets
 CALIBRATION = ["--hidden", "256,128", "--batch", "128"]  # the shape and batch the GEMM rate is measured at
-LINKS = "chapters/03_mpi_data_parallel/results_two_hosts.jsonl"  # chapter 03's alpha-beta fits
+LINKS = "chapters/03_mpi_data_parallel/results_two_hosts.jsonl"  # chapter 03's all-reduces, TCP included
+LINK_BENCH = ["--max-mb", "16", "--repeats", "9"]  # this machine's shared-memory all-reduce, 4 KB to 16 MB
 # (hidden, global batch, timed steps S, warm-up steps W): a full run's timed part is ~0.5-1 s on one
 # core of the reference machine. The third shape and batch are ones the calibration never saw.
 SHAPES = [("256,128", 128, 250, 5), ("1024,1024", 256, 30, 3), ("512,256,128", 192, 80, 4)]
 UNSEEN = "512,256,128"
 PROGRAMS = {"ch01": "01_serial/ch01_serial", "ch02": "02_openmp_data_parallel/ch02_openmp",
             "ch03": "03_mpi_data_parallel/ch03_mpi", "ch05": "05_model_parallel/ch05_model_parallel",
-            "ch06": "06_hybrid/ch06_hybrid", "plan": "08_choose/ch08_plan", "calibrate": "08_choose/ch08_calibrate"}
+            "ch06": "06_hybrid/ch06_hybrid", "plan": "08_choose/ch08_plan", "calibrate": "08_choose/ch08_calibrate",
+            "allreduce": "03_mpi_data_parallel/ch03_allreduce_bench"}
 
 
 def variant(name, program, ranks, flags, **layout):
@@ -209,17 +213,42 @@ def read_machine_arg(args):
     return machine
 
 
+def measure_links(args, exe, work, env, index):
+    """The links file for ch08_calibrate --links: this machine's MPI_Allreduce over shared memory,
+    measured now (ch03_allreduce_bench on 2 ranks, every size from 4 KB to 16 MB), and chapter 03's
+    committed TCP link between two network namespaces (building those needs its own script)."""
+    out = os.path.join(work, f"allreduce-{index}.json")
+    cmd = [args.mpiexec, "-n", "2", exe["allreduce"], *LINK_BENCH, "--json", out]
+    bench_ch03.run_child(cmd, env)
+    with open(out) as f:
+        shm = json.load(f)
+    shown = shlex.join(["mpiexec", "-n", "2", "ch03_allreduce_bench", *LINK_BENCH, "--json", "FILE"])
+    lines = [{"kind": "machine", **machine_info()}, {"kind": "allreduce", "link": "shared memory", "command": shown, **shm}]
+    committed = os.path.join(ROOT, LINKS)
+    if os.path.isfile(committed):
+        with open(committed) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        lines += [r for r in records if r.get("kind") == "machine"][:1]
+        lines += [r for r in records if r.get("kind") == "allreduce" and r.get("link") == "veth"]
+    path = os.path.join(work, f"links-{index}.jsonl")
+    with open(path, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in lines)
+    return path
+
+
 def calibrate(args, exe, work, env, index):
     """One run of ch08_calibrate; its machine and its command line as the README shows it."""
     out = os.path.join(work, f"machine-{index}.json")
-    cmd = [exe["calibrate"], "--out", out, *CALIBRATION, "--repeats", "3" if args.quick else "7"]
-    if os.path.isfile(os.path.join(ROOT, LINKS)):
-        cmd += ["--links", os.path.join(ROOT, LINKS)]
+    cmd = [exe["calibrate"], "--out", out, *CALIBRATION, "--repeats", "3" if args.quick else "7",
+           "--links", measure_links(args, exe, work, env, index)]
     print(f"calibrating: {shlex.join(cmd)}", file=sys.stderr, flush=True)
     print(bench_ch03.run_child(cmd, env).strip(), file=sys.stderr)
     with open(out) as f:
         machine = json.load(f)
-    return machine, shlex.join(["ch08_calibrate", "--out", "machine.json", *cmd[3:]]).replace(ROOT + "/", "")
+    for key, text in machine.get("sources", {}).items():  # the run's scratch folder means nothing later
+        machine["sources"][key] = text.replace(cmd[-1], "links.jsonl")
+    shown = ["ch08_calibrate", "--out", "machine.json", *cmd[3:-1], "links.jsonl"]
+    return machine, shlex.join(shown)
 
 
 def median_machine(machines):
@@ -228,11 +257,14 @@ def median_machine(machines):
     out = json.loads(json.dumps(machines[0]))
     for key in ("flops_fp32", "flops_mixed", "memory_bandwidth"):
         out[key] = statistics.median(m[key] for m in machines)
+    for link in ("intra_node", "thread_link"):
+        for key in ("alpha_s", "beta_s_per_byte"):
+            out[link][key] = statistics.median(m[link][key] for m in machines)
     for i, row in enumerate(out.get("gemm_fp32", [])):
         for key in row:
             if key != "rows":
                 row[key] = statistics.median(m["gemm_fp32"][i][key] for m in machines)
-    for key in ("gemm_fp32", "flops_fp32", "memory_bandwidth"):
+    for key in ("gemm_fp32", "flops_fp32", "memory_bandwidth", "intra_node", "thread_link"):
         if key in out.get("sources", {}):
             out["sources"][key] += f"; the median of {len(machines)} calibrations, one before each repeat of the runs"
     return out

@@ -15,11 +15,13 @@
 //   memory_bandwidth  a copy of a --copy-mb buffer (std::memcpy), read + written bytes over the
 //                     best of --repeats.
 //   links             not measured here: this program stays MPI-free. --links FILE takes them
-//                     from what chapter 03 measured: the JSON Lines of scripts/bench_ch03_hosts.py
-//                     (chapters/03_mpi_data_parallel/results_two_hosts.jsonl), whose all-reduce
-//                     alpha-beta fits over shared memory and over TCP between two network
-//                     namespaces become the links inside a node and between nodes. Without it,
-//                     --link-alpha-us / --link-gbps, labelled as given.
+//                     from chapter 03's all-reduce benchmark (ch03_allreduce_bench --json, one
+//                     record per link in JSON Lines: scripts/bench_ch03_hosts.py's
+//                     chapters/03_mpi_data_parallel/results_two_hosts.jsonl, or the file
+//                     scripts/bench_ch08.py measures on this machine): the MPI_Allreduce times over
+//                     shared memory and over TCP between two network namespaces, fitted by
+//                     fit_allreduce_link, become the links inside a node and between nodes.
+//                     Without it, --link-alpha-us / --link-gbps, labelled as given.
 //   thread_link       between two threads of one process (chapters 02 and 05): alpha the time for
 //                     every core's thread to pass a std::barrier (median of --repeats x 2000), beta
 //                     1 / memory_bandwidth; ch08_plan --threads uses it inside a node.
@@ -58,8 +60,10 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// The all-reduce alpha-beta fit of `link` ("shared memory" or "veth") in bench_ch03_hosts.py's
-// JSON Lines, as a ch08 Link; the file's name and the machine record's date go to `source`.
+// The link `link` ("shared memory" or "veth") of a JSON Lines file of all-reduce measurements
+// (scripts/bench_ch03_hosts.py's, or bench_ch08.py's of this machine): the alpha-beta fit of its
+// MPI_Allreduce times over every size (fit_allreduce_link); the record's command and the machine
+// record's date go to `source`.
 ptt::ch08::Link measured_link(const std::string& path, const std::string& link, std::string& source) {
   std::ifstream in(path);
   ptt::require_input(static_cast<bool>(in), "--links: cannot open " + path);
@@ -69,20 +73,34 @@ ptt::ch08::Link measured_link(const std::string& path, const std::string& link, 
     ++number;
     if (line.empty()) continue;
     const auto r = nlohmann::json::parse(line, nullptr, false);
-    ptt::require_input(!r.is_discarded() && r.is_object(),
-                       "--links: " + path + " line " + std::to_string(number) + " is not a JSON object");
+    const std::string where = "--links: " + path + " line " + std::to_string(number);
+    ptt::require_input(!r.is_discarded() && r.is_object(), where + " is not a JSON object");
     if (r.value("kind", "") == "machine") date = r.value("date", "?");
     if (r.value("kind", "") != "allreduce" || r.value("link", "") != link) continue;
-    const double alpha = r.value("alpha_s", -1.0), bandwidth = r.value("bandwidth_Bps", -1.0);
-    ptt::require_input(alpha > 0 && bandwidth > 0, "--links: " + path + " line " + std::to_string(number) +
-                                                       ": the '" + link +
-                                                       "' fit needs positive alpha_s and bandwidth_Bps");
-    source = "measured by scripts/bench_ch03_hosts.py on " + date.substr(0, 10) + " (" + path +
-             "): MPI all-reduce alpha-beta fit over " +
-             (link == "veth"
-                  ? "TCP between two network namespaces (a veth pair: the kernel's TCP stack, not a wire)"
-                  : "shared memory");
-    return {alpha, 1.0 / bandwidth};
+    const auto& sizes = r.contains("sizes") ? r["sizes"] : nlohmann::json();
+    ptt::require_input(
+        sizes.is_array() && r.contains("ranks") && r["ranks"].is_number_integer(),
+        where + ": the '" + link + "' record needs 'ranks' and 'sizes' (ch03_allreduce_bench --json)");
+    std::vector<ptt::ch08::AllreduceSample> samples;
+    for (const auto& s : sizes) {
+      ptt::require_input(s.is_object() && s.contains("bytes") && s["bytes"].is_number() &&
+                             s.contains("mpi_s") && s["mpi_s"].is_number(),
+                         where + ": every entry of 'sizes' needs numbers 'bytes' and 'mpi_s'");
+      samples.push_back({s["bytes"].get<double>(), s["mpi_s"].get<double>()});
+    }
+    try {
+      const ptt::ch08::Link fit = ptt::ch08::fit_allreduce_link(samples, r["ranks"].get<int>());
+      source = "MPI_Allreduce alpha-beta fit over " + std::to_string(samples.size()) + " sizes on " +
+               std::to_string(r["ranks"].get<int>()) + " ranks (least squares of the relative error) over " +
+               (link == "veth"
+                    ? "TCP between two network namespaces (a veth pair: the kernel's TCP stack, not a wire)"
+                    : "shared memory") +
+               ", measured on " + date.substr(0, 10) + " by `" + r.value("command", std::string("?")) +
+               "` (" + path + ")";
+      return fit;
+    } catch (const ptt::InputError& e) {
+      throw ptt::InputError(where + ": 'sizes': " + e.what());
+    }
   }
   throw ptt::InputError("--links: " + path + " has no all-reduce record for the link '" + link + "'");
 }
@@ -264,9 +282,11 @@ int main(int argc, char** argv) {
     app.add_option("--link-gbps", link_gbps, "link bandwidth, GB/s (not measured here)")
         ->capture_default_str()
         ->check(CLI::Range(1e-6, 1e9));
-    app.add_option("--links", links,
-                   "the links from chapter 03's measurements (scripts/bench_ch03_hosts.py's JSON Lines): "
-                   "shared memory inside a node, TCP between nodes")
+    app.add_option(
+           "--links", links,
+           "the links from chapter 03's all-reduce benchmark (JSON Lines of ch03_allreduce_bench records, "
+           "as scripts/bench_ch03_hosts.py writes): shared memory inside a node, TCP between nodes, "
+           "each fitted to its MPI_Allreduce times")
         ->excludes("--link-alpha-us")
         ->excludes("--link-gbps");
     if (auto code = ptt::parse_args(app, argc, argv)) return *code;

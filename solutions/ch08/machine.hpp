@@ -51,6 +51,22 @@ void save_machine(const Machine& machine, const std::string& path);
 /// @brief A profile name, or a path to a machine.json (anything ending in .json).
 Machine resolve_machine(const std::string& name_or_path);
 
+/// One measured all-reduce: @p bytes summed over the ranks in @p seconds (chapter 03's
+/// ch03_allreduce_bench, its MPI_Allreduce column).
+struct AllreduceSample {
+  double bytes = 0;
+  double seconds = 0;
+};
+
+/// @brief The link whose ring all-reduce best matches measured all-reduces on @p ranks ranks:
+/// alpha and beta of T(N) = 2 (p-1) alpha + 2 (p-1)/p N beta (step_time.hpp's ring), fitted by least
+/// squares of the relative error (T(N) / measured - 1), so a 4 KB all-reduce weighs as much as a
+/// 16 MB one. Calibrating on the all-reduce itself, not on a ping-pong, is what the model then
+/// predicts: MPI's all-reduce does not run at a ping-pong's bandwidth (chapter 03's table).
+/// @throws InputError when there are fewer than two sizes, a size or time is not positive, or the
+/// fit gives a non-positive alpha or beta (the times do not grow with the size as a link's do).
+Link fit_allreduce_link(const std::vector<AllreduceSample>& samples, int ranks);
+
 /// @brief @p machine for a program whose workers are threads of one process (chapters 02 and 05):
 /// the link inside a node becomes its thread_link (a sum or a hand-over in shared memory, not an
 /// MPI message). @throws InputError when the machine has no thread_link.

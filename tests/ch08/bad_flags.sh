@@ -107,19 +107,24 @@ if [[ -n $calibrate ]]; then
   expect_refused --rows "$calibrate" --out "$work/c.json" --rows 64,8
   expect_refused --rows "$calibrate" --out "$work/c.json" --rows 8,8
   expect_refused --sample-ms "$calibrate" --out "$work/c.json" --sample-ms 0
-  # --links: chapter 03's measured links (scripts/bench_ch03_hosts.py's JSON Lines).
+  # --links: chapter 03's measured all-reduces (scripts/bench_ch03_hosts.py's JSON Lines).
   hosts=$(dirname "$0")/../../chapters/03_mpi_data_parallel/results_two_hosts.jsonl
   expect_refused --links "$calibrate" --out "$work/c.json" --links "$work/none.jsonl"
   echo 'not json' >"$work/bad.jsonl"
   expect_refused "line 1" "$calibrate" --out "$work/c.json" --links "$work/bad.jsonl"
-  echo '{"kind": "allreduce", "link": "shared memory", "alpha_s": 1e-6, "bandwidth_Bps": 0}' >"$work/zero.jsonl"
-  expect_refused bandwidth_Bps "$calibrate" --out "$work/c.json" --links "$work/zero.jsonl"
-  echo '{"kind": "allreduce", "link": "shared memory", "alpha_s": 1e-6, "bandwidth_Bps": 1e9}' >"$work/one.jsonl"
+  echo '{"kind": "allreduce", "link": "shared memory", "alpha_s": 1e-6, "bandwidth_Bps": 1e9}' >"$work/nosizes.jsonl"
+  expect_refused "'sizes'" "$calibrate" --out "$work/c.json" --links "$work/nosizes.jsonl"
+  shm='{"kind": "allreduce", "link": "shared memory", "ranks": 2, "sizes": ['
+  echo "$shm"'{"bytes": 4096, "mpi_s": 0}, {"bytes": 65536, "mpi_s": 3e-5}]}' >"$work/zero.jsonl"
+  expect_refused "positive bytes and seconds" "$calibrate" --out "$work/c.json" --links "$work/zero.jsonl"
+  echo "$shm"'{"bytes": 4096, "mpi_s": 3e-5}, {"bytes": 65536, "mpi_s": 1e-5}]}' >"$work/shrinks.jsonl"
+  expect_refused "both positive" "$calibrate" --out "$work/c.json" --links "$work/shrinks.jsonl"
+  echo "$shm"'{"bytes": 4096, "mpi_s": 5e-6}, {"bytes": 65536, "mpi_s": 3e-5}]}' >"$work/one.jsonl"
   expect_refused "'veth'" "$calibrate" --out "$work/c.json" --links "$work/one.jsonl"
   expect_refused --links "$calibrate" --out "$work/c.json" --links "$hosts" --link-gbps 3
   if "$calibrate" --out "$work/l.json" --repeats 1 --sample-ms 5 --copy-mb 8 --links "$hosts" >"$work/out" 2>"$work/err" &&
      "$exe" --machine "$work/l.json" --workers 4 >>"$work/out" 2>>"$work/err" &&
-     grep -q "bench_ch03_hosts.py.*TCP between two network namespaces" "$work/l.json"; then
+     grep -q "MPI_Allreduce alpha-beta fit.*TCP between two network namespaces" "$work/l.json"; then
     echo "ok   ch08_calibrate --links takes chapter 03's measured shared-memory and TCP links"
   else
     echo "FAIL ch08_calibrate --links:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
