@@ -55,11 +55,8 @@ class Channel {
   T recv(std::chrono::milliseconds timeout, const std::string& what) {
     // A message that is about to arrive is cheaper to wait for awake: a thread put to sleep on
     // the condition variable takes tens of microseconds to wake up again, as long as a small
-    // micro-batch takes to compute. So look for up to kSpin first (MPI libraries poll for the
-    // same reason), then sleep.
-    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    while (available_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until)
-      std::this_thread::yield();
+    // micro-batch takes to compute. So look for up to kSpin first, then sleep.
+    spin_until([&] { return available_.load(std::memory_order_acquire) != 0; }, kSpin);
     std::unique_lock lock(mutex_);
     if (!ready_.wait_for(lock, timeout, [&] { return closed_ || !queue_.empty(); }))
       throw ChannelError(what + ": nothing arrived in " + std::to_string(timeout.count()) +

@@ -6,19 +6,6 @@
 
 namespace ptt::ch05 {
 
-namespace {
-/// Polls @p done (yielding the core) until it holds or kSpin has passed; true when it holds.
-template <class Done>
-bool spin_until(Done done, std::chrono::microseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-}  // namespace
-
 WorkerPool::WorkerPool(int workers)
     : workers_(workers), errors_(static_cast<std::size_t>(std::max(workers, 1))) {
   PTT_CHECK(workers >= 1, "a worker pool needs at least one worker");

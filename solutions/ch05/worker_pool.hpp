@@ -25,6 +25,20 @@
 
 namespace ptt::ch05 {
 
+/// @brief Polls @p done, yielding the core between polls, until it holds or @p limit has passed.
+/// Waiting awake is cheaper than sleeping for what is about to happen: a thread woken from a
+/// condition variable takes tens of microseconds to run again (MPI libraries poll for the same
+/// reason). @return true when @p done holds.
+template <class Done>
+bool spin_until(Done done, std::chrono::microseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
 /// p workers that live as long as the pool: run(job) runs job(k) on worker k, all at once.
 class WorkerPool {
  public:

@@ -2,6 +2,7 @@
 // datasheet where there is one, "estimate" where there is not (latencies: calibrate them).
 #include "ch08/machine.hpp"
 
+#include <Eigen/Dense>
 #include <cmath>
 #include <fstream>
 
@@ -196,19 +197,22 @@ Link fit_allreduce_link(const std::vector<AllreduceSample>& samples, int ranks) 
   require_input(ranks >= 2, "an all-reduce fit needs at least 2 ranks, got " + std::to_string(ranks));
   require_input(samples.size() >= 2,
                 "an all-reduce fit needs at least two sizes, got " + std::to_string(samples.size()));
-  // T(N) = a x + b y with x = alpha, y = beta, a = 2 (p-1), b = 2 (p-1)/p N. Minimising
-  // sum_i (T(N_i) / t_i - 1)^2 is ordinary least squares on the rows (a / t_i, b_i / t_i) -> 1:
-  // the 2 x 2 normal equations, solved by Cramer's rule.
-  const double p = ranks, a = 2.0 * (p - 1.0);
-  double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;
-  for (const AllreduceSample& s : samples) {
+  // T(N) = 2 (p-1) alpha + 2 (p-1)/p N beta. Minimising sum_i (T(N_i) / t_i - 1)^2 is linear
+  // least squares: row i is (2 (p-1), 2 (p-1)/p N_i) / t_i, its right-hand side 1. Eigen's
+  // column-pivoting QR solves it and says whether the sizes determine both unknowns.
+  const double p = ranks;
+  const auto n = static_cast<Eigen::Index>(samples.size());
+  Eigen::MatrixX2d rows(n, 2);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const AllreduceSample& s = samples[static_cast<std::size_t>(i)];
     require_input(s.bytes > 0 && s.seconds > 0, "an all-reduce sample needs positive bytes and seconds");
-    const double u = a / s.seconds, v = 2.0 * (p - 1.0) / p * s.bytes / s.seconds;
-    saa += u * u, sab += u * v, sbb += v * v, sa += u, sb += v;
+    rows(i, 0) = 2.0 * (p - 1.0) / s.seconds;
+    rows(i, 1) = 2.0 * (p - 1.0) / p * s.bytes / s.seconds;
   }
-  const double det = saa * sbb - sab * sab;
-  require_input(det > 0, "an all-reduce fit needs two different sizes");
-  const Link link{(sa * sbb - sb * sab) / det, (saa * sb - sab * sa) / det};
+  const auto qr = rows.colPivHouseholderQr();
+  require_input(qr.rank() == 2, "an all-reduce fit needs two different sizes");
+  const Eigen::Vector2d x = qr.solve(Eigen::VectorXd::Ones(n));
+  const Link link{x(0), x(1)};
   require_input(link.alpha_s > 0 && link.beta_s_per_byte > 0,
                 "the all-reduce times do not fit alpha + bytes x beta with both positive (alpha " +
                     std::to_string(link.alpha_s) + " s, beta " + std::to_string(link.beta_s_per_byte) +

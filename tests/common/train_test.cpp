@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -207,6 +210,18 @@ TEST(DivergenceGuard, FiniteFindsEveryNanAndInfWhereverItIs) {
       w[at] = bad;
       EXPECT_FALSE(DivergenceGuard::finite(w)) << bad << " at " << at;
       EXPECT_TRUE(DivergenceGuard::finite(std::span<const float>(w).subspan(at + 1))) << "after " << at;
+    }
+}
+
+TEST(DivergenceGuard, FiniteAgreesWithStdIsfiniteOnEveryExponent) {
+  // The bit test against the reference, value by value: every exponent (the 8 bits that decide)
+  // with sign and mantissa bits set and clear, NaN payloads and the infinities included.
+  for (std::uint32_t exponent = 0; exponent < 256; ++exponent)
+    for (const std::uint32_t rest :
+         {0x00000000u, 0x00000001u, 0x00400000u, 0x007fffffu, 0x80000000u, 0x80612345u}) {
+      const float x = std::bit_cast<float>((exponent << 23) | rest);
+      EXPECT_EQ(DivergenceGuard::finite(std::span<const float>(&x, 1)), static_cast<bool>(std::isfinite(x)))
+          << std::hex << ((exponent << 23) | rest);
     }
 }
 
