@@ -215,15 +215,19 @@ def read_machine_arg(args):
 
 def measure_links(args, exe, work, env, index):
     """The links file for ch08_calibrate --links: this machine's MPI_Allreduce over shared memory,
-    measured now (ch03_allreduce_bench on 2 ranks, every size from 4 KB to 16 MB), and chapter 03's
-    committed TCP link between two network namespaces (building those needs its own script)."""
-    out = os.path.join(work, f"allreduce-{index}.json")
-    cmd = [args.mpiexec, "-n", "2", exe["allreduce"], *LINK_BENCH, "--json", out]
-    bench_ch03.run_child(cmd, env)
-    with open(out) as f:
-        shm = json.load(f)
-    shown = shlex.join(["mpiexec", "-n", "2", "ch03_allreduce_bench", *LINK_BENCH, "--json", "FILE"])
-    lines = [{"kind": "machine", **machine_info()}, {"kind": "allreduce", "link": "shared memory", "command": shown, **shm}]
+    measured now (ch03_allreduce_bench, every size from 4 KB to 16 MB) on 2 ranks and, when some
+    configuration has more workers than the cores, on that many ranks too (the crowded node's
+    oversubscribed_link), and chapter 03's committed TCP link between two network namespaces
+    (building those needs its own script)."""
+    most = max(c["workers"] for c in configurations())
+    lines = [{"kind": "machine", **machine_info()}]
+    for ranks in [2, *([most] if most > (os.cpu_count() or 1) else [])]:
+        out = os.path.join(work, f"allreduce-{index}-{ranks}.json")
+        bench_ch03.run_child([args.mpiexec, "-n", str(ranks), exe["allreduce"], *LINK_BENCH, "--json", out], env)
+        with open(out) as f:
+            shm = json.load(f)
+        shown = shlex.join(["mpiexec", "-n", str(ranks), "ch03_allreduce_bench", *LINK_BENCH, "--json", "FILE"])
+        lines.append({"kind": "allreduce", "link": "shared memory", "command": shown, **shm})
     committed = os.path.join(ROOT, LINKS)
     if os.path.isfile(committed):
         with open(committed) as f:
@@ -257,14 +261,15 @@ def median_machine(machines):
     out = json.loads(json.dumps(machines[0]))
     for key in ("flops_fp32", "flops_mixed", "memory_bandwidth"):
         out[key] = statistics.median(m[key] for m in machines)
-    for link in ("intra_node", "thread_link"):
-        for key in ("alpha_s", "beta_s_per_byte"):
-            out[link][key] = statistics.median(m[link][key] for m in machines)
+    for link in ("intra_node", "thread_link", "oversubscribed_link"):
+        if all(link in m for m in machines):
+            for key in ("alpha_s", "beta_s_per_byte"):
+                out[link][key] = statistics.median(m[link][key] for m in machines)
     for i, row in enumerate(out.get("gemm_fp32", [])):
         for key in row:
             if key != "rows":
                 row[key] = statistics.median(m["gemm_fp32"][i][key] for m in machines)
-    for key in ("gemm_fp32", "flops_fp32", "memory_bandwidth", "intra_node", "thread_link"):
+    for key in ("gemm_fp32", "flops_fp32", "memory_bandwidth", "intra_node", "thread_link", "oversubscribed_link"):
         if key in out.get("sources", {}):
             out["sources"][key] += f"; the median of {len(machines)} calibrations, one before each repeat of the runs"
     return out
@@ -382,6 +387,12 @@ def main():
     if os.geteuid() == 0:  # OpenMPI refuses root, and more ranks than cores, unless told
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+    # Pin every rank to a core, as OpenMPI already does for 2 ranks on 2 cores. With more ranks
+    # than cores it binds to nothing by default, and then where the scheduler puts the ranks
+    # changes from run to run, and with it the step time (by 2x between repeats of one 4-rank
+    # configuration here). Pinned (ranks 0 and 2 on core 0, 1 and 3 on core 1) the repeats agree
+    # far better; the oversubscribed link is measured pinned too.
+    env.setdefault("OMPI_MCA_hwloc_base_binding_policy", "core:overload-allowed")
 
     with tempfile.TemporaryDirectory(prefix="ptt-bench-ch08-") as work:
         given = read_machine_arg(args)
@@ -435,6 +446,7 @@ def main():
               "machine_file": args.machine, "calibrated_machine": calibrated, "model_machine": model_machine,
               "common_flags": "--optimizer sgd --lr 0.01 --momentum 0.9 --epochs 1 --seed 1 --no-progress "
                               "--max-steps W, then W + S --metrics FILE",
+              "mpi_binding": env["OMPI_MCA_hwloc_base_binding_policy"],
               "targets": {"median_abs_error_pct": TARGET_MEDIAN, "worst_abs_error_pct": TARGET_WORST},
               "rows": rows, "summary": summary, "memory": memory}
     print_report(result)

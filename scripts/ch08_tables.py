@@ -33,6 +33,16 @@ def machine_table():
                                                       "every rate" if runs > 1 else "") + f" (GEMM {m['flops_fp32'] / 1e9:.1f} GFLOP/s on one thread, "
                  f"memory {m['memory_bandwidth'] / 1e9:.1f} GB/s), every run on one node of "
                  f"{m['cores_per_node']} cores (`workers_per_node` {m['workers_per_node']}).")
+    links = [f"inside the node α {m['intra_node']['alpha_s'] * 1e6:.2f} µs, "
+             f"B {1e-9 / m['intra_node']['beta_s_per_byte']:.2f} GB/s"]
+    if "oversubscribed_link" in m:
+        o = m["oversubscribed_link"]
+        links.append(f"with more ranks than cores (`oversubscribed_link`) α {o['alpha_s'] * 1e6:.2f} µs, "
+                     f"B {1e-9 / o['beta_s_per_byte']:.2f} GB/s")
+    binding = f"; every MPI run pinned (`OMPI_MCA_hwloc_base_binding_policy={r['mpi_binding']}`)" \
+        if r.get("mpi_binding") else ""
+    lines.append("")
+    lines.append("Links fitted to MPI_Allreduce: " + "; ".join(links) + binding + ".")
     return lines
 
 

@@ -20,7 +20,9 @@
 //                     chapters/03_mpi_data_parallel/results_two_hosts.jsonl, or the file
 //                     scripts/bench_ch08.py measures on this machine): the MPI_Allreduce times over
 //                     shared memory and over TCP between two network namespaces, fitted by
-//                     fit_allreduce_link, become the links inside a node and between nodes.
+//                     fit_allreduce_link, become the links inside a node (a record on at most
+//                     as many ranks as cores) and between nodes; a shared-memory record on more
+//                     ranks than cores, when there is one, becomes oversubscribed_link.
 //                     Without it, --link-alpha-us / --link-gbps, labelled as given.
 //   thread_link       between two threads of one process (chapters 02 and 05): alpha the time for
 //                     every core's thread to pass a std::barrier (median of --repeats x 2000), beta
@@ -42,6 +44,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,11 +63,19 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Which of a link's records measured_link takes: any, only those on at most `cores` ranks (the
+// node's own link; 2 ranks count as within even on one core), or only those on more ranks (the
+// crowded node's).
+enum class Ranks { any, within_cores, over_cores };
+
 // The link `link` ("shared memory" or "veth") of a JSON Lines file of all-reduce measurements
 // (scripts/bench_ch03_hosts.py's, or bench_ch08.py's of this machine): the alpha-beta fit of its
-// MPI_Allreduce times over every size (fit_allreduce_link); the record's command and the machine
-// record's date go to `source`.
-ptt::ch08::Link measured_link(const std::string& path, const std::string& link, std::string& source) {
+// MPI_Allreduce times over every size (fit_allreduce_link), from its first record whose ranks
+// `which` takes; the record's command and the machine record's date go to `source`. No such
+// record: nullopt when `optional`, else an InputError.
+std::optional<ptt::ch08::Link> measured_link(const std::string& path, const std::string& link,
+                                             std::string& source, Ranks which = Ranks::any, int cores = 0,
+                                             bool optional = false) {
   std::ifstream in(path);
   ptt::require_input(static_cast<bool>(in), "--links: cannot open " + path);
   std::string line, date = "?";
@@ -81,6 +92,10 @@ ptt::ch08::Link measured_link(const std::string& path, const std::string& link, 
     ptt::require_input(
         sizes.is_array() && r.contains("ranks") && r["ranks"].is_number_integer(),
         where + ": the '" + link + "' record needs 'ranks' and 'sizes' (ch03_allreduce_bench --json)");
+    const int ranks = r["ranks"].get<int>();
+    const int within = std::max(2, cores);
+    if ((which == Ranks::within_cores && ranks > within) || (which == Ranks::over_cores && ranks <= within))
+      continue;
     std::vector<ptt::ch08::AllreduceSample> samples;
     for (const auto& s : sizes) {
       ptt::require_input(s.is_object() && s.contains("bytes") && s["bytes"].is_number() &&
@@ -89,9 +104,11 @@ ptt::ch08::Link measured_link(const std::string& path, const std::string& link, 
       samples.push_back({s["bytes"].get<double>(), s["mpi_s"].get<double>()});
     }
     try {
-      const ptt::ch08::Link fit = ptt::ch08::fit_allreduce_link(samples, r["ranks"].get<int>());
+      const ptt::ch08::Link fit = ptt::ch08::fit_allreduce_link(samples, ranks);
       source = "MPI_Allreduce alpha-beta fit over " + std::to_string(samples.size()) + " sizes on " +
-               std::to_string(r["ranks"].get<int>()) + " ranks (least squares of the relative error) over " +
+               std::to_string(ranks) + " ranks" +
+               (which == Ranks::over_cores ? " sharing " + std::to_string(cores) + " cores" : std::string()) +
+               " (least squares of the relative error) over " +
                (link == "veth"
                     ? "TCP between two network namespaces (a veth pair: the kernel's TCP stack, not a wire)"
                     : "shared memory") +
@@ -102,7 +119,10 @@ ptt::ch08::Link measured_link(const std::string& path, const std::string& link, 
       throw ptt::InputError(where + ": 'sizes': " + e.what());
     }
   }
-  throw ptt::InputError("--links: " + path + " has no all-reduce record for the link '" + link + "'");
+  if (optional) return std::nullopt;
+  throw ptt::InputError(
+      "--links: " + path + " has no all-reduce record for the link '" + link + "'" +
+      (which == Ranks::within_cores ? " on at most " + std::to_string(std::max(2, cores)) + " ranks" : ""));
 }
 
 // One worker's GEMMs at `rows` rows, on its own matrices: every layer's forward product, and its
@@ -369,8 +389,14 @@ int main(int argc, char** argv) {
       m.sources["intra_node"] = m.sources["inter_node"] =
           "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
     } else {  // chapter 03's measurements: shared memory inside the node, TCP between "hosts"
-      m.intra_node = measured_link(links, "shared memory", m.sources["intra_node"]);
-      m.inter_node = measured_link(links, "veth", m.sources["inter_node"]);
+      m.intra_node =
+          *measured_link(links, "shared memory", m.sources["intra_node"], Ranks::within_cores, cores);
+      m.inter_node = *measured_link(links, "veth", m.sources["inter_node"]);
+      // A shared-memory record on more ranks than cores, when there is one (bench_ch08.py
+      // measures 2 x cores): the link of a crowded node.
+      std::string source;
+      m.oversubscribed_link = measured_link(links, "shared memory", source, Ranks::over_cores, cores, true);
+      if (m.oversubscribed_link) m.sources["oversubscribed_link"] = source;
     }
     m.thread_link = ptt::ch08::Link{handoff, 1.0 / bandwidth};
     m.sources["thread_link"] = "measured by ch08_calibrate: alpha = " + std::to_string(cores) +

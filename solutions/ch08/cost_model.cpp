@@ -113,13 +113,21 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
   }
   // Ranks are numbered tp innermost, then pp, then dp (chapter 06): a group stays inside a node
   // while the ranks it spans fit in one. A ring that crosses nodes runs at the slower link.
-  const Link tp_link = tp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
-  const Link pp_link = tp * pp <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
-  const Link dp_link = workers <= machine.workers_per_node ? machine.intra_node : machine.inter_node;
+  const bool cpu = machine.cores_per_node > 0;
+  // A node with more workers than cores: when the machine has a link measured that way (an
+  // all-reduce on that many ranks, ch08_calibrate --links), a message inside the node takes it
+  // and is not stretched again by the contention factor below: its time already holds the
+  // scheduler handing the cores from rank to rank.
+  const bool crowded = cpu && on_node > machine.cores_per_node && machine.oversubscribed_link.has_value();
+  const Link intra = crowded ? *machine.oversubscribed_link : machine.intra_node;
+  const bool tp_inside = tp <= machine.workers_per_node, pp_inside = tp * pp <= machine.workers_per_node,
+             dp_inside = workers <= machine.workers_per_node;
+  const Link tp_link = tp_inside ? intra : machine.inter_node;
+  const Link pp_link = pp_inside ? intra : machine.inter_node;
+  const Link dp_link = dp_inside ? intra : machine.inter_node;
   // A CPU moves a message itself (shared memory is a copy): while every core of the node runs a
   // worker, nothing is left to progress the all-reduce in the background. Only with a spare core
   // (or with cores_per_node = 0: a GPU's copy engines) does the backward hide it.
-  const bool cpu = machine.cores_per_node > 0;
   const bool spare_core = !cpu || on_node < machine.cores_per_node;
 
   // One stage's times when `busy` workers of the node want a core at once (contention below).
@@ -129,6 +137,8 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
   };
   const auto stage_times = [&](int s, double busy) {
     const double slow = cpu ? std::max(1.0, busy / machine.cores_per_node) : 1.0;
+    // A message inside a crowded node already holds its contention (above).
+    const auto stretch = [&](bool inside) { return crowded && inside ? 1.0 : slow; };
     double tp_f = 0, tp_b = 0, psi = 0, act_values = w[stages[s]];
     std::vector<StageLayer> gemms;
     for (int l = stages[s]; l < stages[s + 1]; ++l) {
@@ -148,11 +158,14 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
     // One micro-batch of n rows: the products run at the rate of n rows, not of the batch.
     const ComputeTime gemm = stage_compute_time(gemms, n, fwd_rate, bwd_rate, busy, machine.cores_per_node);
     t.comp_f = gemm.forward_s, t.comp_b = gemm.backward_s;
-    t.tp_f = tp_f * slow, t.tp_b = tp_b * slow;
+    t.tp_f = tp_f * stretch(tp_inside), t.tp_b = tp_b * stretch(tp_inside);
     // Chapter 05/06's pipeline messages: activations forward unless last, gradients back unless first.
-    t.pp_f =
-        s + 1 < pp ? (pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte) * slow : 0.0;
-    t.pp_b = s > 0 ? (pp_link.alpha_s + n * w[stages[s]] * elem * pp_link.beta_s_per_byte) * slow : 0.0;
+    t.pp_f = s + 1 < pp ? (pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte) *
+                              stretch(pp_inside)
+                        : 0.0;
+    t.pp_b = s > 0
+                 ? (pp_link.alpha_s + n * w[stages[s]] * elem * pp_link.beta_s_per_byte) * stretch(pp_inside)
+                 : 0.0;
     const double t_f = t.comp_f + t.tp_f + t.pp_f, t_b = t.comp_b + t.tp_b + t.pp_b;
     t.t_f = t_f, t.t_b = t_b;
     // Chapter 03's ring over the D replicas of this stage's gradients (ZeRO-1/2's reduce-scatter
@@ -160,7 +173,8 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
     // backward: 3 Psi instead of 2 Psi, the ZeRO paper's 1.5x). Chapter 06 starts it when the
     // last micro-batch's backward starts, so that backward hides up to its own length, given a
     // core (or a copy engine) to progress it.
-    t.dp_full = ring_allreduce_time(psi * elem, dp, dp_link) * (layout.zero == 3 ? 1.5 : 1.0) * slow;
+    t.dp_full =
+        ring_allreduce_time(psi * elem, dp, dp_link) * (layout.zero == 3 ? 1.5 : 1.0) * stretch(dp_inside);
     t.dp_exposed = spare_core ? std::max(0.0, t.dp_full - t.comp_b) : t.dp_full;
     // The update streams parameters (read and write), gradients (read) and the state (read and
     // write) through memory once; ZeRO >= 1 updates a 1/D shard.

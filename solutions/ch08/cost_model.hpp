@@ -46,6 +46,11 @@ struct Machine {
   /// Between two threads of one process (chapters 02 and 05): a handshake (alpha) and a copy
   /// through memory (beta). Optional: ch08_calibrate measures it, a GPU profile has none.
   std::optional<Link> thread_link;
+  /// Between two workers of a node that has more workers than cores (cores_per_node > 0): the
+  /// ring all-reduce measured with that many ranks on those cores, so it already holds the
+  /// scheduler's hand-offs and the shared cores; the model does not stretch it again. Optional:
+  /// without it, intra_node stretched by the contention factor.
+  std::optional<Link> oversubscribed_link;
   int workers_per_node = 1;
   double memory_bytes = 0;  ///< memory of one worker
   int cores_per_node = 0;   ///< 0: no contention (a GPU per worker); else time x max(1, busy workers / cores)

@@ -110,6 +110,9 @@ nlohmann::json machine_to_json(const Machine& m) {
   if (m.thread_link)
     j["thread_link"] = {{"alpha_s", m.thread_link->alpha_s},
                         {"beta_s_per_byte", m.thread_link->beta_s_per_byte}};
+  if (m.oversubscribed_link)
+    j["oversubscribed_link"] = {{"alpha_s", m.oversubscribed_link->alpha_s},
+                                {"beta_s_per_byte", m.oversubscribed_link->beta_s_per_byte}};
   j["workers_per_node"] = m.workers_per_node;
   j["memory_bytes"] = m.memory_bytes;
   j["cores_per_node"] = m.cores_per_node;
@@ -139,6 +142,7 @@ Machine machine_from_json(const nlohmann::json& j, const std::string& where) {
   m.intra_node = link(j, "intra_node", where);
   m.inter_node = link(j, "inter_node", where);
   if (j.contains("thread_link")) m.thread_link = link(j, "thread_link", where);
+  if (j.contains("oversubscribed_link")) m.oversubscribed_link = link(j, "oversubscribed_link", where);
   const double per_node = positive(j, "workers_per_node", where);
   require_input(j.at("workers_per_node").is_number_integer(),
                 where + ": field 'workers_per_node' must be an integer");
@@ -185,6 +189,7 @@ Machine with_thread_workers(Machine machine) {
                 "--threads: machine '" + machine.name +
                     "' has no 'thread_link' (ch08_calibrate measures one; a GPU profile has none)");
   machine.intra_node = *machine.thread_link;
+  machine.oversubscribed_link.reset();  // MPI's figures; threads meet through memory
   return machine;
 }
 

@@ -14,6 +14,8 @@
 //     "cores_per_node": 0,             0: no contention; else time x max(1, busy workers / cores)
 //     "thread_link": {"alpha_s": 1e-6, "beta_s_per_byte": 5e-11},   optional: between threads of one
 //                                      process (ch08_calibrate: a barrier's latency, 1 / memory_bandwidth)
+//     "oversubscribed_link": {...},    optional: inside a node with more workers than cores
+//                                      (ch08_calibrate --links: an all-reduce on more ranks than cores)
 //     "gemm_fp32": [                   optional (ch08_calibrate writes it): GEMM FLOP/s of one worker
 //       {"rows": 8, "forward_1_thread": 1.1e10, "backward_1_thread": 9e9,     at each row count,
 //        "forward_all_cores": 1e10, "backward_all_cores": 8e9}, ...],       rows increasing

@@ -129,6 +129,18 @@ if [[ -n $calibrate ]]; then
   else
     echo "FAIL ch08_calibrate --links:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
   fi
+  # A shared-memory record on more ranks than any machine here has cores: the crowded node's link,
+  # fitted on those ranks; the committed file (2 ranks, within the cores) gives none.
+  { grep -v '"shared memory"' "$hosts"
+    echo '{"kind": "allreduce", "link": "shared memory", "ranks": 4096, "sizes": [{"bytes": 4096, "mpi_s": 1e-2}, {"bytes": 16777216, "mpi_s": 2e-1}]}'
+    grep '"shared memory"' "$hosts"; } >"$work/crowded.jsonl"
+  if "$calibrate" --out "$work/o.json" --repeats 1 --sample-ms 5 --copy-mb 8 --links "$work/crowded.jsonl" >"$work/out" 2>"$work/err" &&
+     grep -q '"oversubscribed_link"' "$work/o.json" && grep -q "on 4096 ranks sharing" "$work/o.json" &&
+     grep -q "on 2 ranks (least squares" "$work/o.json" && ! grep -q '"oversubscribed_link"' "$work/l.json"; then
+    echo "ok   ch08_calibrate --links: a record on more ranks than cores becomes oversubscribed_link"
+  else
+    echo "FAIL ch08_calibrate --links, oversubscribed:"; cat "$work/out" "$work/err"; failures=$((failures + 1))
+  fi
   # A quick calibration (rates are not checked: no timing asserts) that the planner reads back.
   if "$calibrate" --out "$work/c.json" --repeats 1 --sample-ms 5 --copy-mb 8 >"$work/out" 2>"$work/err" &&
      "$exe" --machine "$work/c.json" --workers 2 >>"$work/out" 2>>"$work/err" && grep -q "measured by ch08_calibrate" "$work/c.json" &&

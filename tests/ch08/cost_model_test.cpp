@@ -162,6 +162,25 @@ TEST(CostModel, MoreWorkersThanCoresShareThem) {
   EXPECT_NEAR(p.step_s, 4 * 4.64 / 2, 1e-12);
 }
 
+TEST(CostModel, ACrowdedNodeTakesItsMeasuredLinkUnstretched) {
+  // MoreWorkersThanCoresShareThem with a link measured on 4 ranks sharing the 2 cores
+  // (alpha 0.3 s, 0.02 s per byte): the ring over 4 of 232 bytes is 6 (0.3) + 1.5 (232) (0.02)
+  // = 8.76 s, taken as measured: its time already holds the shared cores, so only the compute
+  // stretches (2 x 0.56 s). With 2 workers the node is not crowded and the link is not used.
+  Machine machine = round_machine();
+  machine.cores_per_node = 2;
+  machine.oversubscribed_link = Link{0.3, 0.02};
+  const Prediction p = predict(small({4, 8, 2}, 10), grid(4, 1, 1, 1), machine);
+  EXPECT_NEAR(p.busy_workers, 4.0, 1e-12);
+  EXPECT_NEAR(p.compute_s, 2 * 0.56, 1e-12);
+  EXPECT_NEAR(p.dp_comm_s, 8.76, 1e-12);
+  EXPECT_NEAR(p.step_s, 2 * 0.56 + 8.76, 1e-12);
+  // Its tp and pp messages too: dp 1 x pp 2 x tp 2 of 4-8-8-2 sends a boundary's activations over it.
+  const Prediction grid4 = predict(small({4, 8, 8, 2}, 8), grid(1, 2, 2, 1), machine);
+  EXPECT_NEAR(grid4.pp_comm_s, 0.3 + 8 * 8 * 4 * 0.02, 1e-12);
+  EXPECT_NEAR(predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine).dp_comm_s, 2.52, 1e-12);
+}
+
 TEST(CostModel, OverlapNeedsASpareCore) {
   // dp 2 as in DataParallelRingOverlapsTheBackward, on CPU nodes: with 2 cores both run a worker
   // and nothing progresses the all-reduce during the backward, so all 2.52 s are exposed; with

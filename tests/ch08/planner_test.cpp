@@ -121,6 +121,11 @@ void expect_same(const Machine& a, const Machine& b) {
     EXPECT_EQ(a.thread_link->alpha_s, b.thread_link->alpha_s);
     EXPECT_EQ(a.thread_link->beta_s_per_byte, b.thread_link->beta_s_per_byte);
   }
+  ASSERT_EQ(a.oversubscribed_link.has_value(), b.oversubscribed_link.has_value());
+  if (a.oversubscribed_link) {
+    EXPECT_EQ(a.oversubscribed_link->alpha_s, b.oversubscribed_link->alpha_s);
+    EXPECT_EQ(a.oversubscribed_link->beta_s_per_byte, b.oversubscribed_link->beta_s_per_byte);
+  }
   for (auto [x, y] : {std::pair{&a.gemm_fp32.forward_alone, &b.gemm_fp32.forward_alone},
                       {&a.gemm_fp32.backward_alone, &b.gemm_fp32.backward_alone},
                       {&a.gemm_fp32.forward_busy, &b.gemm_fp32.forward_busy},
@@ -212,6 +217,28 @@ TEST(MachineJson, ThreadLinkRoundTripsAndServesThreadWorkers) {
   nlohmann::json bad = j;
   bad["thread_link"]["alpha_s"] = 0;
   EXPECT_NE(message(bad).find("thread_link: field 'alpha_s' must be positive"), std::string::npos)
+      << message(bad);
+}
+
+TEST(MachineJson, OversubscribedLinkRoundTripsAndThreadsDoNotUseIt) {
+  // A calibration on a node with more ranks than cores writes the crowded node's link; the file
+  // reads back the same, a bad value is named, and thread workers (who meet through memory,
+  // not MPI) drop it with the rest of the MPI links inside the node.
+  Machine m = with_table();
+  m.thread_link = Link{4e-5, 5e-11};
+  m.oversubscribed_link = Link{8e-6, 5e-10};
+  const nlohmann::json j = machine_to_json(m);
+  ASSERT_TRUE(j.contains("oversubscribed_link"));
+  expect_same(machine_from_json(j, "test"), m);
+  EXPECT_FALSE(machine_to_json(with_table()).contains("oversubscribed_link"));
+  EXPECT_FALSE(with_thread_workers(m).oversubscribed_link.has_value());
+  nlohmann::json bad = j;
+  bad["oversubscribed_link"]["beta_s_per_byte"] = -1;
+  EXPECT_NE(message(bad).find("oversubscribed_link: field 'beta_s_per_byte' must be positive"),
+            std::string::npos)
+      << message(bad);
+  bad["oversubscribed_link"] = 3;
+  EXPECT_NE(message(bad).find("field 'oversubscribed_link' must be an object"), std::string::npos)
       << message(bad);
 }
 
