@@ -387,12 +387,6 @@ def main():
     if os.geteuid() == 0:  # OpenMPI refuses root, and more ranks than cores, unless told
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
-    # Pin every rank to a core, as OpenMPI already does for 2 ranks on 2 cores. With more ranks
-    # than cores it binds to nothing by default, and then where the scheduler puts the ranks
-    # changes from run to run, and with it the step time (by 2x between repeats of one 4-rank
-    # configuration here). Pinned (ranks 0 and 2 on core 0, 1 and 3 on core 1) the repeats agree
-    # far better; the oversubscribed link is measured pinned too.
-    env.setdefault("OMPI_MCA_hwloc_base_binding_policy", "core:overload-allowed")
 
     with tempfile.TemporaryDirectory(prefix="ptt-bench-ch08-") as work:
         given = read_machine_arg(args)
@@ -446,7 +440,6 @@ def main():
               "machine_file": args.machine, "calibrated_machine": calibrated, "model_machine": model_machine,
               "common_flags": "--optimizer sgd --lr 0.01 --momentum 0.9 --epochs 1 --seed 1 --no-progress "
                               "--max-steps W, then W + S --metrics FILE",
-              "mpi_binding": env["OMPI_MCA_hwloc_base_binding_policy"],
               "targets": {"median_abs_error_pct": TARGET_MEDIAN, "worst_abs_error_pct": TARGET_WORST},
               "rows": rows, "summary": summary, "memory": memory}
     print_report(result)

@@ -39,10 +39,8 @@ def machine_table():
         o = m["oversubscribed_link"]
         links.append(f"with more ranks than cores (`oversubscribed_link`) α {o['alpha_s'] * 1e6:.2f} µs, "
                      f"B {1e-9 / o['beta_s_per_byte']:.2f} GB/s")
-    binding = f"; every MPI run pinned (`OMPI_MCA_hwloc_base_binding_policy={r['mpi_binding']}`)" \
-        if r.get("mpi_binding") else ""
     lines.append("")
-    lines.append("Links fitted to MPI_Allreduce: " + "; ".join(links) + binding + ".")
+    lines.append("Links fitted to MPI_Allreduce: " + "; ".join(links) + ".")
     return lines
 
 

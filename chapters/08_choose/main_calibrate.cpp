@@ -320,6 +320,23 @@ int main(int argc, char** argv) {
       ptt::require_input(ladder[i] > ladder[i - 1],
                          "--rows: the row counts must increase (" + rows_list + ")");
     ptt::require_input(ladder.back() <= (1 << 16), "--rows: at most 65536 rows");
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // The links first: a bad --links file is refused before a minute of measuring, not after.
+    ptt::ch08::Machine m;
+    if (links.empty()) {
+      m.intra_node = m.inter_node = {link_alpha_us * 1e-6, 1.0 / (link_gbps * 1e9)};
+      m.sources["intra_node"] = m.sources["inter_node"] =
+          "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
+    } else {  // chapter 03's measurements: shared memory inside the node, TCP between "hosts"
+      m.intra_node =
+          *measured_link(links, "shared memory", m.sources["intra_node"], Ranks::within_cores, cores);
+      m.inter_node = *measured_link(links, "veth", m.sources["inter_node"]);
+      // A shared-memory record on more ranks than cores, when there is one (bench_ch08.py
+      // measures one on as many ranks as its largest run): the link of a crowded node.
+      std::string source;
+      m.oversubscribed_link = measured_link(links, "shared memory", source, Ranks::over_cores, cores, true);
+      if (m.oversubscribed_link) m.sources["oversubscribed_link"] = source;
+    }
     ptt::Stopwatch calibration;
 
     // GEMMs: each layer's forward product at the MLP's shape, timed together per repeat.
@@ -359,14 +376,12 @@ int main(int argc, char** argv) {
     PTT_CHECK(dst[bytes - 1] == 1, "the copy did not happen");
     const double bandwidth = 2.0 * static_cast<double>(bytes) / best;
 
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (workers_per_node == 0) workers_per_node = cores;
     const double handoff = barrier_latency(cores, repeats);
     const ptt::ch08::GemmTable table = measure_gemm_table(widths, ladder, repeats, cores, sample_ms * 1e-3);
     const double node_memory =
         static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
 
-    ptt::ch08::Machine m;
     m.name = name;
     m.flops_fp32 = flops_rate;
     m.sources["flops_fp32"] = "measured by ch08_calibrate: forward GEMMs of 784-" + hidden + "-10 at batch " +
@@ -384,20 +399,6 @@ int main(int argc, char** argv) {
     m.memory_bandwidth = bandwidth;
     m.sources["memory_bandwidth"] = "measured by ch08_calibrate: memcpy of " + std::to_string(copy_mb) +
                                     " MB, read + write, best of " + std::to_string(repeats);
-    if (links.empty()) {
-      m.intra_node = m.inter_node = {link_alpha_us * 1e-6, 1.0 / (link_gbps * 1e9)};
-      m.sources["intra_node"] = m.sources["inter_node"] =
-          "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
-    } else {  // chapter 03's measurements: shared memory inside the node, TCP between "hosts"
-      m.intra_node =
-          *measured_link(links, "shared memory", m.sources["intra_node"], Ranks::within_cores, cores);
-      m.inter_node = *measured_link(links, "veth", m.sources["inter_node"]);
-      // A shared-memory record on more ranks than cores, when there is one (bench_ch08.py
-      // measures 2 x cores): the link of a crowded node.
-      std::string source;
-      m.oversubscribed_link = measured_link(links, "shared memory", source, Ranks::over_cores, cores, true);
-      if (m.oversubscribed_link) m.sources["oversubscribed_link"] = source;
-    }
     m.thread_link = ptt::ch08::Link{handoff, 1.0 / bandwidth};
     m.sources["thread_link"] = "measured by ch08_calibrate: alpha = " + std::to_string(cores) +
                                " threads passing a std::barrier, median of " + std::to_string(repeats) +
