@@ -35,8 +35,12 @@ void print_breakdown(const Layout& l, const Prediction& p, const Machine& machin
               1e3 * p.dp_exposed_s);
   std::printf("  optimizer update %10.3f ms\n", 1e3 * p.update_s);
   if (machine.cores_per_node > 0)
-    std::printf("  contention       %.2f busy workers on %d cores: every term x %.2f\n", p.busy_workers,
-                machine.cores_per_node, std::max(1.0, p.busy_workers / machine.cores_per_node));
+    std::printf("  contention       %.2f busy workers on %d cores: %s x %.2f\n", p.busy_workers,
+                machine.cores_per_node,
+                p.crowded_link ? "compute and update (messages inside the node as measured on "
+                                 "oversubscribed_link)"
+                               : "every term",
+                std::max(1.0, p.busy_workers / machine.cores_per_node));
   std::printf("  step             %10.3f ms = %.0f samples/s\n", 1e3 * p.step_s, p.samples_per_s);
   std::printf(
       "  memory per worker: params %.2f GB, grads %.2f GB, optimizer %.2f GB, activations %.2f GB, "
@@ -65,6 +69,7 @@ nlohmann::json entry_json(const PlanEntry& e, const Model& model, const Machine&
           {"dp_exposed_s", p.dp_exposed_s},
           {"update_s", p.update_s},
           {"busy_workers", p.busy_workers},
+          {"crowded_link", p.crowded_link},
           {"memory_bytes", p.memory.total()},
           {"fits", p.fits},
           // Added for scripts/ch08_pages.py: the memory's parts and the planner's one-line reason.

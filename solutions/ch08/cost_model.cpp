@@ -237,6 +237,7 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
   const double path = whole_step(alone, nullptr);
   const double busy = cpu && path > 0 ? std::max(1.0, on_node * mean_cpu / path) : 1.0;
   out.busy_workers = busy;
+  out.crowded_link = crowded;
   std::vector<StageTimes> shared;
   for (int s = 0; s < pp; ++s) shared.push_back(busy > 1.0 ? stage_times(s, busy) : alone[s]);
   whole_step(shared, &out);

@@ -83,19 +83,20 @@ struct Model {
 
 /// The predicted step. Times in seconds; step = pipeline (compute + tp + pp + bubble) + dp exposed + update.
 struct Prediction {
-  std::string invalid;       ///< non-empty: the layout cannot run this model (and why)
-  double compute_s = 0;      ///< GEMMs of the slowest stage, all micro-batches
-  double tp_comm_s = 0;      ///< tensor-parallel all-reduces on that stage, all micro-batches
-  double pp_comm_s = 0;      ///< stage-boundary sends on that stage, all micro-batches
-  double bubble_s = 0;       ///< the pipeline's fill and drain
-  double dp_comm_s = 0;      ///< the data-parallel all-reduce (or ZeRO's collectives), in full
-  double dp_exposed_s = 0;   ///< the part of it not hidden behind the last backward
-  double update_s = 0;       ///< the optimizer update (memory bound)
-  double busy_workers = 1;   ///< the node's workers that want a core at once, on average (contention)
-  double step_s = 0;         ///< the step
-  double samples_per_s = 0;  ///< B / step
-  MemoryBreakdown memory;    ///< per worker, on the stage that needs the most
-  bool fits = false;         ///< memory.total() <= machine.memory_bytes
+  std::string invalid;        ///< non-empty: the layout cannot run this model (and why)
+  double compute_s = 0;       ///< GEMMs of the slowest stage, all micro-batches
+  double tp_comm_s = 0;       ///< tensor-parallel all-reduces on that stage, all micro-batches
+  double pp_comm_s = 0;       ///< stage-boundary sends on that stage, all micro-batches
+  double bubble_s = 0;        ///< the pipeline's fill and drain
+  double dp_comm_s = 0;       ///< the data-parallel all-reduce (or ZeRO's collectives), in full
+  double dp_exposed_s = 0;    ///< the part of it not hidden behind the last backward
+  double update_s = 0;        ///< the optimizer update (memory bound)
+  double busy_workers = 1;    ///< the node's workers that want a core at once, on average (contention)
+  bool crowded_link = false;  ///< messages inside the node took Machine::oversubscribed_link, unstretched
+  double step_s = 0;          ///< the step
+  double samples_per_s = 0;   ///< B / step
+  MemoryBreakdown memory;     ///< per worker, on the stage that needs the most
+  bool fits = false;          ///< memory.total() <= machine.memory_bytes
 };
 
 /// @brief Predicts one step of @p model laid out as @p layout on @p machine. A layout that does not

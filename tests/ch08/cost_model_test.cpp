@@ -160,6 +160,7 @@ TEST(CostModel, MoreWorkersThanCoresShareThem) {
   EXPECT_NEAR(p.dp_comm_s, 2 * 4.08, 1e-12);
   EXPECT_NEAR(p.dp_exposed_s, p.dp_comm_s, 1e-12);
   EXPECT_NEAR(p.step_s, 4 * 4.64 / 2, 1e-12);
+  EXPECT_FALSE(p.crowded_link);  // no oversubscribed_link: the messages stretch with the rest
 }
 
 TEST(CostModel, ACrowdedNodeTakesItsMeasuredLinkUnstretched) {
@@ -175,10 +176,13 @@ TEST(CostModel, ACrowdedNodeTakesItsMeasuredLinkUnstretched) {
   EXPECT_NEAR(p.compute_s, 2 * 0.56, 1e-12);
   EXPECT_NEAR(p.dp_comm_s, 8.76, 1e-12);
   EXPECT_NEAR(p.step_s, 2 * 0.56 + 8.76, 1e-12);
+  EXPECT_TRUE(p.crowded_link);
   // Its tp and pp messages too: dp 1 x pp 2 x tp 2 of 4-8-8-2 sends a boundary's activations over it.
   const Prediction grid4 = predict(small({4, 8, 8, 2}, 8), grid(1, 2, 2, 1), machine);
   EXPECT_NEAR(grid4.pp_comm_s, 0.3 + 8 * 8 * 4 * 0.02, 1e-12);
-  EXPECT_NEAR(predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine).dp_comm_s, 2.52, 1e-12);
+  const Prediction two = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine);
+  EXPECT_NEAR(two.dp_comm_s, 2.52, 1e-12);
+  EXPECT_FALSE(two.crowded_link);
 }
 
 TEST(CostModel, OverlapNeedsASpareCore) {
