@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 
+from readme_tables import against  # same folder
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLANS = os.path.join(ROOT, "chapters", "08_choose", "plans.json")
 PAGE = os.path.join(ROOT, "docs", "pages", "strategy.md")
@@ -439,8 +441,9 @@ def validation_section():
     for key, label in groups:
         g = s.get(key)
         if g:
-            out.append(f"| {label} | {g['count']} | {g['median_abs_error_pct']:.1f} % "
-                       f"{'met' if g['median_met'] else 'MISSED'} | {g['worst_abs_error_pct']:.1f} % "
+            out.append(f"| {label} | {g['count']} | {against(g['median_abs_error_pct'], g['median_target_pct'])} "
+                       f"{'met' if g['median_met'] else 'MISSED'} | "
+                       f"{against(g['worst_abs_error_pct'], g['worst_target_pct'])} "
                        f"{'met' if g['worst_met'] else 'MISSED'} |")
     worst = max(v["rows"], key=lambda r: abs(r["error_pct"]))
     out += ["", f"The worst point is {worst['shape']} at batch {worst['batch']}, {worst['config']}: predicted "

@@ -66,8 +66,9 @@ def summary_table():
         s = results()["summary"].get(key)
         if not s:
             continue
-        lines.append(f"| {label} | {s['count']} | {s['median_abs_error_pct']:.1f} % "
-                     f"{'PASS' if s['median_met'] else 'MISS'} | {s['worst_abs_error_pct']:.1f} % "
+        lines.append(f"| {label} | {s['count']} | {readme_tables.against(s['median_abs_error_pct'], s['median_target_pct'])} "
+                     f"{'PASS' if s['median_met'] else 'MISS'} | "
+                     f"{readme_tables.against(s['worst_abs_error_pct'], s['worst_target_pct'])} "
                      f"{'PASS' if s['worst_met'] else 'MISS'} |")
     return lines
 

@@ -86,6 +86,15 @@ def run(tag, tables, readme, script, doc, self_test_table, self_test_number=r"\d
     return 0
 
 
+def against(value, target):
+    """@p value in % with one decimal, or with as many as it takes (up to 4) to tell it from the
+    target when one decimal would print the target itself: 15.003 % misses 15 %, and says so."""
+    for digits in range(1, 5):
+        if f"{value:.{digits}f}" != f"{target:.{digits}f}":
+            break
+    return f"{value:.{digits}f} %"
+
+
 def load(tag, path, keys):
     """The JSON result file at @p path (relative to the repository), with @p keys present; exits 2
     with one line naming the file otherwise."""
