@@ -4,8 +4,9 @@ configuration of chapters 01-06 that fits this machine.
 
 1. Calibrate: ch08_calibrate --out RUN_DIR/machine-R.json (GEMM rate at 784-256-128-10, batch 128;
    memory bandwidth; thread hand-off; the link inside the node fitted to MPI_Allreduce times that
-   ch03_allreduce_bench measures on 2 ranks just before, the TCP link between nodes from chapter
-   03's committed measurements) before each repeat R of
+   ch03_allreduce_bench measures on 2 ranks just before, and the crowded node's oversubscribed_link
+   to those it measures on 4 ranks when 4 workers outnumber the cores, the TCP link between nodes
+   from chapter 03's committed measurements) before each repeat R of
    the runs, and predict with the median of every rate (a shared machine's speed drifts over
    minutes), unless --machine FILE. Every run below shares this one node, so the model is told
    so: workers_per_node is raised to the most workers of any configuration (4); cores_per_node
