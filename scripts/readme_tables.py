@@ -53,6 +53,11 @@ def run(tag, tables, readme, script, doc, self_test_table, self_test_number=r"\d
         rc = subprocess.run([sys.executable, script, "--check", "--readme", f.name], capture_output=True).returncode
         os.unlink(f.name)
         print(f"{tag} --self-test: --check on a README with one number of '{self_test_table}' changed exits {rc}")
+        # against(): a value one decimal would print as its target gets the digits that tell them apart.
+        shown = [against(12.4, 15), against(15.003, 15), against(14.96, 15), against(15.0, 15)]
+        if shown != ["12.4 %", "15.003 %", "14.96 %", "15.0 %"]:
+            print(f"{tag} --self-test: against() printed {shown}")
+            return 1
         return 0 if rc == 1 else 1
     made = {name: "\n".join(make()) + "\n" for name, make in tables.items()}
     if not (args.write or args.check):
@@ -91,8 +96,8 @@ def against(value, target):
     target when one decimal would print the target itself: 15.003 % misses 15 %, and says so."""
     for digits in range(1, 5):
         if f"{value:.{digits}f}" != f"{target:.{digits}f}":
-            break
-    return f"{value:.{digits}f} %"
+            return f"{value:.{digits}f} %"
+    return f"{value:.1f} %"  # the target itself (or within 0.00005 of it)
 
 
 def load(tag, path, keys):

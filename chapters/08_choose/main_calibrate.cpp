@@ -43,6 +43,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -63,19 +64,13 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Which of a link's records measured_link takes: any, only those on at most `cores` ranks (the
-// node's own link; 2 ranks count as within even on one core), or only those on more ranks (the
-// crowded node's).
-enum class Ranks { any, within_cores, over_cores };
-
 // The link `link` ("shared memory" or "veth") of a JSON Lines file of all-reduce measurements
 // (scripts/bench_ch03_hosts.py's, or bench_ch08.py's of this machine): the alpha-beta fit of its
-// MPI_Allreduce times over every size (fit_allreduce_link), from its first record whose ranks
-// `which` takes; the record's command and the machine record's date go to `source`. No such
-// record: nullopt when `optional`, else an InputError.
+// MPI_Allreduce times over every size (fit_allreduce_link), from its first record on `min_ranks`
+// to `max_ranks` ranks; the record's command and the machine record's date go to `source`.
+// nullopt when there is no such record.
 std::optional<ptt::ch08::Link> measured_link(const std::string& path, const std::string& link,
-                                             std::string& source, Ranks which = Ranks::any, int cores = 0,
-                                             bool optional = false) {
+                                             std::string& source, int min_ranks, int max_ranks, int cores) {
   std::ifstream in(path);
   ptt::require_input(static_cast<bool>(in), "--links: cannot open " + path);
   std::string line, date = "?";
@@ -93,9 +88,7 @@ std::optional<ptt::ch08::Link> measured_link(const std::string& path, const std:
         sizes.is_array() && r.contains("ranks") && r["ranks"].is_number_integer(),
         where + ": the '" + link + "' record needs 'ranks' and 'sizes' (ch03_allreduce_bench --json)");
     const int ranks = r["ranks"].get<int>();
-    const int within = std::max(2, cores);
-    if ((which == Ranks::within_cores && ranks > within) || (which == Ranks::over_cores && ranks <= within))
-      continue;
+    if (ranks < min_ranks || ranks > max_ranks) continue;
     std::vector<ptt::ch08::AllreduceSample> samples;
     for (const auto& s : sizes) {
       ptt::require_input(s.is_object() && s.contains("bytes") && s["bytes"].is_number() &&
@@ -107,7 +100,7 @@ std::optional<ptt::ch08::Link> measured_link(const std::string& path, const std:
       const ptt::ch08::Link fit = ptt::ch08::fit_allreduce_link(samples, ranks);
       source = "MPI_Allreduce alpha-beta fit over " + std::to_string(samples.size()) + " sizes on " +
                std::to_string(ranks) + " ranks" +
-               (which == Ranks::over_cores ? " sharing " + std::to_string(cores) + " cores" : std::string()) +
+               (ranks > cores ? " sharing " + std::to_string(cores) + " cores" : std::string()) +
                " (least squares of the relative error) over " +
                (link == "veth"
                     ? "TCP between two network namespaces (a veth pair: the kernel's TCP stack, not a wire)"
@@ -119,10 +112,15 @@ std::optional<ptt::ch08::Link> measured_link(const std::string& path, const std:
       throw ptt::InputError(where + ": 'sizes': " + e.what());
     }
   }
-  if (optional) return std::nullopt;
-  throw ptt::InputError(
-      "--links: " + path + " has no all-reduce record for the link '" + link + "'" +
-      (which == Ranks::within_cores ? " on at most " + std::to_string(std::max(2, cores)) + " ranks" : ""));
+  return std::nullopt;
+}
+
+// measured_link's link, or one line naming what the file lacks.
+ptt::ch08::Link required_link(std::optional<ptt::ch08::Link> found, const std::string& path,
+                              const std::string& link, const std::string& ranks) {
+  ptt::require_input(found.has_value(),
+                     "--links: " + path + " has no all-reduce record for the link '" + link + "'" + ranks);
+  return *found;
 }
 
 // One worker's GEMMs at `rows` rows, on its own matrices: every layer's forward product, and its
@@ -328,13 +326,17 @@ int main(int argc, char** argv) {
       m.sources["intra_node"] = m.sources["inter_node"] =
           "NOT measured (ch08_calibrate is MPI-free): --link-alpha-us / --link-gbps as given";
     } else {  // chapter 03's measurements: shared memory inside the node, TCP between "hosts"
+      // Inside a node: a record on at most as many ranks as cores (2 count as within even on one
+      // core). A crowded node's, when the file has one (bench_ch08.py measures one on as many
+      // ranks as its largest run): a record on more.
+      const int within = std::max(2, cores), any = std::numeric_limits<int>::max();
       m.intra_node =
-          *measured_link(links, "shared memory", m.sources["intra_node"], Ranks::within_cores, cores);
-      m.inter_node = *measured_link(links, "veth", m.sources["inter_node"]);
-      // A shared-memory record on more ranks than cores, when there is one (bench_ch08.py
-      // measures one on as many ranks as its largest run): the link of a crowded node.
+          required_link(measured_link(links, "shared memory", m.sources["intra_node"], 1, within, cores),
+                        links, "shared memory", " on at most " + std::to_string(within) + " ranks");
+      m.inter_node = required_link(measured_link(links, "veth", m.sources["inter_node"], 1, any, cores),
+                                   links, "veth", "");
       std::string source;
-      m.oversubscribed_link = measured_link(links, "shared memory", source, Ranks::over_cores, cores, true);
+      m.oversubscribed_link = measured_link(links, "shared memory", source, within + 1, any, cores);
       if (m.oversubscribed_link) m.sources["oversubscribed_link"] = source;
     }
     ptt::Stopwatch calibration;

@@ -139,6 +139,9 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
     const double slow = cpu ? std::max(1.0, busy / machine.cores_per_node) : 1.0;
     // A message inside a crowded node already holds its contention (above).
     const auto stretch = [&](bool inside) { return crowded && inside ? 1.0 : slow; };
+    const auto send = [](const Link& link, double bytes) {
+      return link.alpha_s + bytes * link.beta_s_per_byte;
+    };
     double tp_f = 0, tp_b = 0, psi = 0, act_values = w[stages[s]];
     std::vector<StageLayer> gemms;
     for (int l = stages[s]; l < stages[s + 1]; ++l) {
@@ -160,12 +163,8 @@ Prediction predict(const Model& model, const Layout& layout, const Machine& mach
     t.comp_f = gemm.forward_s, t.comp_b = gemm.backward_s;
     t.tp_f = tp_f * stretch(tp_inside), t.tp_b = tp_b * stretch(tp_inside);
     // Chapter 05/06's pipeline messages: activations forward unless last, gradients back unless first.
-    t.pp_f = s + 1 < pp ? (pp_link.alpha_s + n * w[stages[s + 1]] * elem * pp_link.beta_s_per_byte) *
-                              stretch(pp_inside)
-                        : 0.0;
-    t.pp_b = s > 0
-                 ? (pp_link.alpha_s + n * w[stages[s]] * elem * pp_link.beta_s_per_byte) * stretch(pp_inside)
-                 : 0.0;
+    t.pp_f = s + 1 < pp ? send(pp_link, n * w[stages[s + 1]] * elem) * stretch(pp_inside) : 0.0;
+    t.pp_b = s > 0 ? send(pp_link, n * w[stages[s]] * elem) * stretch(pp_inside) : 0.0;
     const double t_f = t.comp_f + t.tp_f + t.pp_f, t_b = t.comp_b + t.tp_b + t.pp_b;
     t.t_f = t_f, t.t_b = t_b;
     // Chapter 03's ring over the D replicas of this stage's gradients (ZeRO-1/2's reduce-scatter

@@ -54,6 +54,11 @@ Link link(const nlohmann::json& j, const std::string& field, const std::string& 
           positive(j.at(field), "beta_s_per_byte", where + ": " + field)};
 }
 
+// A link as machine.json writes it (link() reads it back).
+nlohmann::json link_json(const Link& l) {
+  return {{"alpha_s", l.alpha_s}, {"beta_s_per_byte", l.beta_s_per_byte}};
+}
+
 // A row count as JSON: an integer when it is one (8, not 8.0).
 nlohmann::json row_count(double rows) {
   return rows == std::floor(rows) && rows < 9e15 ? nlohmann::json(static_cast<long long>(rows))
@@ -105,14 +110,10 @@ nlohmann::json machine_to_json(const Machine& m) {
   j["flops_fp32"] = m.flops_fp32;
   j["flops_mixed"] = m.flops_mixed;
   j["memory_bandwidth"] = m.memory_bandwidth;
-  j["intra_node"] = {{"alpha_s", m.intra_node.alpha_s}, {"beta_s_per_byte", m.intra_node.beta_s_per_byte}};
-  j["inter_node"] = {{"alpha_s", m.inter_node.alpha_s}, {"beta_s_per_byte", m.inter_node.beta_s_per_byte}};
-  if (m.thread_link)
-    j["thread_link"] = {{"alpha_s", m.thread_link->alpha_s},
-                        {"beta_s_per_byte", m.thread_link->beta_s_per_byte}};
-  if (m.oversubscribed_link)
-    j["oversubscribed_link"] = {{"alpha_s", m.oversubscribed_link->alpha_s},
-                                {"beta_s_per_byte", m.oversubscribed_link->beta_s_per_byte}};
+  j["intra_node"] = link_json(m.intra_node);
+  j["inter_node"] = link_json(m.inter_node);
+  if (m.thread_link) j["thread_link"] = link_json(*m.thread_link);
+  if (m.oversubscribed_link) j["oversubscribed_link"] = link_json(*m.oversubscribed_link);
   j["workers_per_node"] = m.workers_per_node;
   j["memory_bytes"] = m.memory_bytes;
   j["cores_per_node"] = m.cores_per_node;

@@ -177,8 +177,12 @@ TEST(CostModel, ACrowdedNodeTakesItsMeasuredLinkUnstretched) {
   EXPECT_NEAR(p.dp_comm_s, 8.76, 1e-12);
   EXPECT_NEAR(p.step_s, 2 * 0.56 + 8.76, 1e-12);
   EXPECT_TRUE(p.crowded_link);
-  // Its tp and pp messages too: dp 1 x pp 2 x tp 2 of 4-8-8-2 sends a boundary's activations over it.
+  // Its tp and pp messages too: dp 1 x pp 2 x tp 2 of 4-8-8-2 (8 rows) all-reduces the row-split
+  // layer's 8 x 8 outputs over 2 ranks, 2 (0.3) + 256 (0.02), and sends the boundary's 256 bytes,
+  // 0.3 + 256 (0.02), both over it.
   const Prediction grid4 = predict(small({4, 8, 8, 2}, 8), grid(1, 2, 2, 1), machine);
+  EXPECT_TRUE(grid4.crowded_link);
+  EXPECT_NEAR(grid4.tp_comm_s, 2 * 0.3 + 8 * 8 * 4 * 0.02, 1e-12);
   EXPECT_NEAR(grid4.pp_comm_s, 0.3 + 8 * 8 * 4 * 0.02, 1e-12);
   const Prediction two = predict(small({4, 8, 2}, 10), grid(2, 1, 1, 1), machine);
   EXPECT_NEAR(two.dp_comm_s, 2.52, 1e-12);
