@@ -100,7 +100,8 @@ std::string memory_table(const nlohmann::json& accounts) {
     for (const char* kind : {"params", "grads", "optimizer", "activations", "comm"}) {
       const auto m = a["measured"][kind].get<long long>(), f = a["formula"][kind].get<long long>();
       std::ostringstream cell;
-      cell << m << (m == f ? " =" : " !=") << (m == f ? "" : " " + std::to_string(f));
+      cell << m << (m == f ? " =" : " !=");
+      if (m != f) cell << " " << f;
       out << std::setw(17) << cell.str() << "|";
     }
     out << "\n";

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "ptt/cli.hpp"
 #include "ptt/metrics.hpp"
 #include "ptt/metrics_log.hpp"
 #include "ptt/timer.hpp"
+#include "ptt/train_config.hpp"
 
 namespace ptt {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "ptt/checkpoint.hpp"
-#include "ptt/cli.hpp"
 #include "ptt/mlp.hpp"
+#include "ptt/train_config.hpp"
 
 namespace ptt {
 

@@ -26,7 +26,6 @@
 #include <span>
 #include <string>
 
-#include "ptt/cli.hpp"
 #include "ptt/data.hpp"
 #include "ptt/error.hpp"
 #include "ptt/metrics.hpp"
@@ -36,6 +35,7 @@
 #include "ptt/report.hpp"
 #include "ptt/resume.hpp"
 #include "ptt/timer.hpp"
+#include "ptt/train_config.hpp"
 
 namespace ptt {
 
