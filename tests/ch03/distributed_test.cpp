@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include "ch03/mpi_runtime.hpp"
+#include "mpi_test_util.hpp"
 #include "ptt/checksum.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
@@ -15,13 +16,8 @@
 namespace ptt::ch03 {
 namespace {
 
-int world() {
-  int p = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &p);
-  return p;
-}
-
 using test::relative_error;
+using test::world;
 
 struct TrainedRun {
   std::vector<float> params;

@@ -8,21 +8,14 @@
 #include <random>
 
 #include "ch03/ring_allreduce.hpp"
+#include "mpi_test_util.hpp"
 #include "ptt/rng.hpp"
 
 namespace ptt::ch03 {
 namespace {
 
-int rank_of() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world() {
-  int p = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &p);
-  return p;
-}
+using test::rank_of;
+using test::world;
 
 // Small integers per rank: every sum is exact in float, so any correct order gives equal bits.
 std::vector<float> integer_data(std::size_t n, int rank) {

@@ -87,8 +87,9 @@ std::vector<float> initial_params(const ParamLayout& layout) {
   return p;
 }
 
+// For every test of the binary (step_test.cpp's too): Eigen on one thread, our threads are the workers.
 class Environment : public ::testing::Environment {
-  void SetUp() override { Eigen::setNbThreads(1); }  // our threads are the workers
+  void SetUp() override { Eigen::setNbThreads(1); }
 };
 const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new Environment);
 

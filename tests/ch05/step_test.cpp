@@ -9,7 +9,6 @@
 //   - the divergence guard stops a step with NaN gradients before its update.
 #include <gtest/gtest.h>
 
-#include <Eigen/Core>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +25,7 @@
 namespace ptt::ch05 {
 namespace {
 
-constexpr double kTol = 1e-5;
+constexpr double kStepTol = 1e-5;  // the core loop against serial steps
 
 /// Two epochs of 6 batches (the last one short: 44 = 5 x 8 + 4) of a 36-16-8-10 MLP.
 TrainConfig tiny_config(const std::string& dir, const std::string& optimizer) {
@@ -69,11 +68,6 @@ Result train(TrainConfig cfg, const std::string& metrics, Make make) {
   return r;
 }
 
-class Environment : public ::testing::Environment {
-  void SetUp() override { Eigen::setNbThreads(1); }  // our threads are the workers
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new Environment);
-
 /// A folder removed when it goes out of scope (also when a failing run throws past the test's end).
 struct Folder {
   std::string path;
@@ -101,9 +95,9 @@ TEST_P(ThroughTheLoop, EqualsSerialStepAndBooksItsOwnPhases) {
   const Result got = train(cfg, metrics, [&](TrainingRun& run) {
     return std::make_unique<ModelParallelStep>(run.model(), run.data().train, run.config(), c.split);
   });
-  EXPECT_LT(test::relative_error(got.params, want.params), kTol);
-  EXPECT_LT(test::relative_error(got.optimizer_state, want.optimizer_state), kTol);  // sizes too
-  EXPECT_EQ(got.optimizer_steps, optimizer == "adam" ? 12 : 0);                      // SGD keeps no count
+  EXPECT_LT(test::relative_error(got.params, want.params), kStepTol);
+  EXPECT_LT(test::relative_error(got.optimizer_state, want.optimizer_state), kStepTol);  // sizes too
+  EXPECT_EQ(got.optimizer_steps, optimizer == "adam" ? 12 : 0);                          // SGD keeps no count
   EXPECT_EQ(got.optimizer_steps, want.optimizer_steps);
 
   // Only the phases this step really has, none negative, and some compute.
