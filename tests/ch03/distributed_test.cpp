@@ -17,7 +17,7 @@ namespace ptt::ch03 {
 namespace {
 
 using test::relative_error;
-using test::world;
+using test::world_size;
 
 struct TrainedRun {
   std::vector<float> params;
@@ -74,7 +74,7 @@ TEST_P(MatchesSerial, AfterStepsOverUnevenAndPartialBatches) {
   // ranks its 3 samples leave a rank with an empty shard. 30 steps cross an epoch boundary.
   const Dataset data = make_synthetic(203, 24, 5, 2);
   const ParamLayout layout({24, 20, 12, 5});
-  const std::size_t global_batch = 8 * std::size_t(world());
+  const std::size_t global_batch = 8 * std::size_t(world_size());
   const int steps = int((203 + global_batch - 1) / global_batch) + 3;
   Options options;
   options.allreduce = GetParam();
@@ -132,8 +132,8 @@ TEST(Replicas, DivergenceIsDetected) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   std::vector<float> params(100, 1.0f);
   EXPECT_NO_THROW(check_replicas(params, MPI_COMM_WORLD));
-  if (world() > 1) {
-    if (rank == world() - 1) params[42] = std::nextafter(1.0f, 2.0f);
+  if (world_size() > 1) {
+    if (rank == world_size() - 1) params[42] = std::nextafter(1.0f, 2.0f);
     EXPECT_THROW(check_replicas(params, MPI_COMM_WORLD), std::runtime_error);
   }
 }

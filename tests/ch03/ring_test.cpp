@@ -14,8 +14,8 @@
 namespace ptt::ch03 {
 namespace {
 
-using test::rank_of;
-using test::world;
+using test::world_rank;
+using test::world_size;
 
 // Small integers per rank: every sum is exact in float, so any correct order gives equal bits.
 std::vector<float> integer_data(std::size_t n, int rank) {
@@ -25,22 +25,22 @@ std::vector<float> integer_data(std::size_t n, int rank) {
 }
 
 std::vector<std::size_t> lengths() {
-  const std::size_t p = std::size_t(world());
+  const std::size_t p = std::size_t(world_size());
   return {0, 1, p - 1, p, p + 1, 1000003};  // including lengths that p does not divide, and n < p
 }
 
 TEST(RingAllreduce, EqualsMpiAllreduceForAnyLength) {
   for (std::size_t n : lengths()) {
-    std::vector<float> ring = integer_data(n, rank_of()), mpi = ring;
+    std::vector<float> ring = integer_data(n, world_rank()), mpi = ring;
     ring_allreduce(ring, MPI_COMM_WORLD);
     if (n > 0) MPI_Allreduce(MPI_IN_PLACE, mpi.data(), int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    EXPECT_EQ(ring, mpi) << "length " << n << " on " << world() << " ranks";
+    EXPECT_EQ(ring, mpi) << "length " << n << " on " << world_size() << " ranks";
   }
 }
 
 TEST(RingAllreduce, RandomDataWithinRoundingAndSameBitsOnEveryRank) {
   const std::size_t n = 4099;
-  auto rng = make_rng(5, RngPurpose::Test, std::uint64_t(rank_of()));
+  auto rng = make_rng(5, RngPurpose::Test, std::uint64_t(world_rank()));
   std::normal_distribution<float> normal;
   std::vector<float> ring(n);
   for (float& v : ring) v = normal(rng);
@@ -57,7 +57,7 @@ TEST(RingAllreduce, RandomDataWithinRoundingAndSameBitsOnEveryRank) {
 // --- the two halves on their own (the exercise's TODO(03.1) and TODO(03.2)) -------------------
 
 TEST(RingReduceScatter, EachRankEndsWithTheSumOfTheNextSegment) {
-  const int p = world(), r = rank_of();
+  const int p = world_size(), r = world_rank();
   for (std::size_t n : lengths()) {
     std::vector<float> data = integer_data(n, r), sum = data;
     if (n > 0) MPI_Allreduce(MPI_IN_PLACE, sum.data(), int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
@@ -74,7 +74,7 @@ TEST(RingReduceScatter, EachRankEndsWithTheSumOfTheNextSegment) {
 }
 
 TEST(RingAllGather, EveryRankEndsWithEverySegment) {
-  const int p = world(), r = rank_of();
+  const int p = world_size(), r = world_rank();
   for (std::size_t n : lengths()) {
     // Rank r starts with only its own complete segment (r + 1) mod p right; the rest is garbage.
     std::vector<float> expected(n), data(n, -1e9f);

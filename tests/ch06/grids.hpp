@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ch06/grid.hpp"
+#include "mpi_test_util.hpp"
 
 namespace ptt::ch06 {
 /// How GoogleTest prints coordinates in a failure: "(dp 1, pp 0, tp 1)".
@@ -18,16 +19,8 @@ inline void PrintTo(const Coords& c, std::ostream* os) {
 
 namespace ptt::ch06::testing {
 
-inline int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
-inline int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
+using test::world_rank;
+using test::world_size;
 
 /// Every dp x pp x tp = n (default order).
 inline std::vector<Grid> grids_of(int n) {

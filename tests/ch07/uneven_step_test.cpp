@@ -17,6 +17,7 @@
 #include "ch03/distributed.hpp"
 #include "ch03/mpi_runtime.hpp"
 #include "ch07/model_average.hpp"
+#include "mpi_test_util.hpp"
 #include "ptt/data.hpp"
 #include "ptt/mlp.hpp"
 #include "ptt/optim.hpp"
@@ -28,16 +29,8 @@ namespace {
 
 using test::relative_error;
 
-int world() {
-  int p = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &p);
-  return p;
-}
-int rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
+using test::world_rank;
+using test::world_size;
 
 TrainConfig config(double momentum, std::uint64_t seed = 11) {
   TrainConfig cfg;
@@ -51,7 +44,7 @@ TrainConfig config(double momentum, std::uint64_t seed = 11) {
 // Drives a strategy as the core's loop does (constant learning rate), for `steps` steps.
 void drive(StepStrategy& step, const Mlp& model, std::size_t samples, std::size_t batch,
            const TrainConfig& cfg, long steps) {
-  Checkpointer checkpoints(cfg, nlohmann::json::object(), rank() == 0);
+  Checkpointer checkpoints(cfg, nlohmann::json::object(), world_rank() == 0);
   const DivergenceGuard guard(model.layout, checkpoints);
   PhaseTimer phases;
   BatchSampler sampler(samples, batch, cfg.seed);
@@ -92,7 +85,7 @@ TEST_P(SynchronousSplit, EqualsChapter01AfterSteps) {
   o.kind = GetParam();
   o.alpha = 0.2;
   o.classes_per_rank = 2;
-  const Shards shards = make_split(o, data.y, 5, world(), 4);
+  const Shards shards = make_split(o, data.y, 5, world_size(), 4);
   Mlp model(sizes);
   he_init(model.layout, model.params, 3);
   UnevenStep step(model, data, cfg, shards, SyncOptions{}, MPI_COMM_WORLD);
@@ -126,7 +119,7 @@ Shards uneven_shards(std::size_t n, int ranks) {
 
 TEST(ModelAverage, WeightedByShardSizeNotByRankCount) {
   // Rank k holds value k + 1 everywhere, with weight w_k proportional to k + 1.
-  const int p = world(), r = rank();
+  const int p = world_size(), r = world_rank();
   const double units = double(p) * (p + 1) / 2;
   std::vector<float> params(37, float(r + 1)), state(74, float(2 * (r + 1)));
   average_models(params, state, double(r + 1) / units, MPI_COMM_WORLD);
@@ -142,16 +135,16 @@ TEST(ModelAverage, WeightedByShardSizeNotByRankCount) {
 }
 
 TEST(ModelAverage, AllRanksEndIdentical) {
-  const int r = rank();
+  const int r = world_rank();
   std::vector<float> params(1000), state;
   for (std::size_t i = 0; i < params.size(); ++i) params[i] = float(i % 7) * 0.1f + float(r) * 0.37f;
-  average_models(params, state, 1.0 / world(), MPI_COMM_WORLD);
+  average_models(params, state, 1.0 / world_size(), MPI_COMM_WORLD);
   std::vector<float> rank0 = params;
   MPI_Bcast(rank0.data(), int(rank0.size()), MPI_FLOAT, 0, MPI_COMM_WORLD);
   EXPECT_EQ(params, rank0);
   std::vector<float> before(1000);
   for (std::size_t i = 0; i < before.size(); ++i) before[i] = float(i % 7) * 0.1f + float(r) * 0.37f;
-  if (world() > 1) {
+  if (world_size() > 1) {
     EXPECT_NE(params, before) << "nothing was averaged";
   }
 }
@@ -160,7 +153,7 @@ TEST(ModelAverage, AllRanksEndIdentical) {
 TEST(LocalSgd, SyncEveryStepEqualsChapter03) {
   // 480 samples, random split: n_k = 480 / p each, local batches of exactly 8 (global 8p), so
   // b_k / |B| = n_k / n and averaging after every step is chapter 03's update, momentum included.
-  const int p = world(), r = rank();
+  const int p = world_size(), r = world_rank();
   const Dataset data = make_synthetic(480, 24, 5, 6);
   const std::vector<int> sizes{24, 20, 12, 5};
   const std::size_t global = 8 * std::size_t(p);
@@ -199,7 +192,7 @@ TEST(LocalSgd, SyncEveryStepEqualsChapter03) {
 // Uneven shards (n_k proportional to k + 1), H = 5: five local steps, then one averaging, with
 // SGD with momentum (one state float per parameter) or Adam (two moments per parameter).
 void expect_weighted_mean_of_independent_runs(const std::string& optimizer) {
-  const int p = world(), r = rank();
+  const int p = world_size(), r = world_rank();
   const Dataset data = make_synthetic(300, 24, 5, 8);
   const std::vector<int> sizes{24, 20, 5};
   TrainConfig cfg = config(0.9);
@@ -270,7 +263,7 @@ TEST(LocalSgd, AveragingAfterHStepsWithAdamIsTheWeightedMeanOfIndependentRuns) {
 
 // Any cut of the global batch, a rank with zero samples included, gives chapter 01's weights.
 TEST(SpeedShares, ExactForAnyShareVectorIncludingAnEmptyRank) {
-  const int p = world();
+  const int p = world_size();
   const Dataset data = make_synthetic(203, 24, 5, 2);
   const std::vector<int> sizes{24, 20, 12, 5};
   const TrainConfig cfg = config(0.9);
@@ -309,7 +302,7 @@ TEST(SpeedShares, ExactForAnyShareVectorIncludingAnEmptyRank) {
 TEST(SpeedShares, MeasuredSpeedsWithASlowRankStayExact) {
   // Whatever the measured speeds (they depend on timing), the cut is exact: rank 0 is slowed 3x
   // and the parts are re-measured every 4 steps.
-  const int p = world();
+  const int p = world_size();
   const Dataset data = make_synthetic(203, 24, 5, 2);
   const std::vector<int> sizes{24, 20, 12, 5};
   const TrainConfig cfg = config(0.9);
@@ -328,7 +321,7 @@ TEST(SpeedShares, MeasuredSpeedsWithASlowRankStayExact) {
 }
 
 TEST(LocalSgd, ResamplingWithinEachShardIsReproducibleAndChangesTheRun) {
-  const int p = world();
+  const int p = world_size();
   const Dataset data = make_synthetic(300, 24, 5, 8);
   const std::vector<int> sizes{24, 20, 5};
   const TrainConfig cfg = config(0.9);
