@@ -16,6 +16,9 @@ Rules (each violation is one line naming the file, the line and the rule; exit 1
      so that every arrow can be seen in the include line.
   5. No CMakeLists.txt under solutions/ or exercises/: a chapter's solution/exercise library pair is
      assembled in chapters/NN_name/CMakeLists.txt, the top of the arrows.
+  6. Among the core's headers only ptt/cli.hpp includes CLI11 (<CLI/...>) or ptt/cli.hpp: CLI11 is
+     header-only and costs seconds per file, so a header that many files include (train.hpp,
+     report.hpp, ...) takes TrainConfig from ptt/train_config.hpp instead.
 """
 import os
 import re
@@ -95,6 +98,14 @@ def check(root):
         for base, _, files in os.walk(os.path.join(root, top)):
             if "CMakeLists.txt" in files:
                 problems.append(f"{rel(os.path.join(base, 'CMakeLists.txt'))}: build the library pair in chapters/NN_name/CMakeLists.txt")
+
+    # 6. CLI11 stays in ptt/cli.hpp and the files that parse flags.
+    for path in sources(root, os.path.join("common", "include")):
+        if rel(path) == os.path.join("common", "include", "ptt", "cli.hpp"):
+            continue
+        for number, inc in includes(path):
+            if inc.startswith("CLI/") or inc == "ptt/cli.hpp":
+                problems.append(f"{rel(path)}:{number}: a core header includes CLI11 ({inc}); include ptt/train_config.hpp")
     return problems
 
 
@@ -109,6 +120,7 @@ def self_test():
         ("contracts/ch02/planted.hpp", '#include "ch02/data_parallel.hpp"\n', "a contract includes non-contract code"),
         ("solutions/ch02/planted.cpp", '#include "data_parallel.hpp"\n', "by its path"),
         ("solutions/ch02/CMakeLists.txt", "add_library(x y.cpp)\n", "build the library pair in chapters"),
+        ("common/include/ptt/train.hpp", '#include "ptt/cli.hpp"\n', "a core header includes CLI11"),
     ]
     failures = 0
     with tempfile.TemporaryDirectory() as scratch:
