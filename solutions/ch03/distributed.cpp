@@ -100,9 +100,14 @@ StepResult DistributedStep::step(std::span<float> params, std::span<float> grads
       mpi_allreduce(grads, comm_);
     if (timer) timer->add(Phase::Reduce, t.seconds());
   }
-  // The batch's loss and accuracy, combined like the gradient.
+  // The batch's loss and accuracy, combined like the gradient. A rank that is ahead waits here
+  // for the others, so this is Reduce time too: the phases add up to the whole step.
   double stats[2] = {static_cast<double>(weight) * local_loss, static_cast<double>(local_correct)};
-  PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, stats, 2, MPI_DOUBLE, MPI_SUM, comm_));
+  {
+    Stopwatch t;
+    PTT_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, stats, 2, MPI_DOUBLE, MPI_SUM, comm_));
+    if (timer) timer->add(Phase::Reduce, t.seconds());
+  }
   if (optimizer != nullptr) {
     Stopwatch t;
     optimizer->step(params, grads);
