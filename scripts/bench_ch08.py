@@ -16,7 +16,8 @@ configuration of chapters 01-06 that fits this machine.
    data loading and evaluation); (total(W + S) - total(W)) / S is one repeat's time per step with
    the warm-up left out (the metrics hold totals, not per-step times). Repeats are interleaved
    (forward order, then backward) so every configuration shares the machine's noise; the median and
-   the min-max spread are reported.
+   the min-max spread are reported. Ranks that outnumber the cores are pinned where the model
+   places them (ch08_plan's "cores": a rankfile, with OMPI_MCA_mpi_yield_when_idle=1).
 3. Predict each one with ch08_plan --machine --json (every layout of W workers with every term)
    and take the layout equal to the chapter's: ch01, ch02 --threads 1 and ch03 on one rank are
    dp=1; threads (ch02) and ranks (ch03, ch06) are a dp worker each; ch05's threads and ch06's
@@ -141,9 +142,23 @@ def train_flags(config, steps, metrics, data_dir):
     return flags
 
 
-def chapter_command(config, steps=None, metrics=None, data_dir=None, exe=None, mpiexec="mpiexec"):
+def rankfile_name(cores):
+    """cores-0101: the rankfile that puts rank r on core cores[r] (write_rankfile)."""
+    return "cores-" + "".join(str(c) for c in cores)
+
+
+def write_rankfile(cores, folder):
+    """OpenMPI's rankfile for one node: 'rank R=localhost slot=C' per rank."""
+    path = os.path.join(folder, rankfile_name(cores))
+    with open(path, "w") as f:
+        f.writelines(f"rank {r}=localhost slot={c}\n" for r, c in enumerate(cores))
+    return path
+
+
+def chapter_command(config, steps=None, metrics=None, data_dir=None, exe=None, mpiexec="mpiexec", work=None):
     """The command line; without @p exe, the one shown in the table (program names, the chapter's
-    own flags and --batch-size, the common flags left to the README)."""
+    own flags and --batch-size, the common flags left to the README). Ranks that outnumber the
+    cores are pinned where the model places them (config["cores"], a rankfile in @p work)."""
     binary = exe[config["program"]] if exe else os.path.basename(PROGRAMS[config["program"]])
     if exe is None:
         batch = config["batch"] // config["ranks"] if config["program"] == "ch03" else config["batch"]
@@ -151,7 +166,11 @@ def chapter_command(config, steps=None, metrics=None, data_dir=None, exe=None, m
     else:
         cmd = [binary, *train_flags(config, steps, metrics, data_dir)]
     if config["ranks"] > 0:
-        cmd = [mpiexec if exe else "mpiexec", "-n", str(config["ranks"]), *cmd]
+        pin = []
+        if config.get("cores"):
+            rankfile = write_rankfile(config["cores"], work) if exe else rankfile_name(config["cores"])
+            pin = ["--rankfile", rankfile]
+        cmd = [mpiexec if exe else "mpiexec", "-n", str(config["ranks"]), *pin, *cmd]
     return cmd
 
 
@@ -167,10 +186,16 @@ def read_final(path):
 def run_training(config, steps, metrics, args, exe, env):
     if os.path.exists(metrics):
         os.remove(metrics)
-    cmd = chapter_command(config, steps, metrics, args.data_dir, exe, args.mpiexec)
+    cmd = chapter_command(config, steps, metrics, args.data_dir, exe, args.mpiexec, os.path.dirname(metrics))
     # ch02's threads are its workers; every other process runs one thread (Eigen's included).
     threads = config["workers"] if config["program"] == "ch02" else 1
-    bench_ch03.run_child(cmd, dict(env, OMP_NUM_THREADS=str(threads)))
+    env = dict(env, OMP_NUM_THREADS=str(threads))
+    if config.get("cores"):
+        # A rankfile gives every rank a slot, so OpenMPI no longer sees the node as oversubscribed
+        # and would spin without yielding while a rank waits: with 4 ranks on 2 cores, a step of
+        # chapter 06 then takes tens of milliseconds. Yield, as it does unpinned on a crowded node.
+        env["OMPI_MCA_mpi_yield_when_idle"] = "1"
+    bench_ch03.run_child(cmd, env)
     final = read_final(metrics)
     if final["steps"] != steps:
         fail(1, f"{shlex.join(cmd)}: ran {final['steps']} steps, not {steps}")
@@ -199,6 +224,16 @@ def predictions(configs, machine_path, plan_exe, work):
         if not match:
             fail(1, f"ch08_plan has no layout {layout_text(want)} for 784-{c['hidden']}-10 at batch {c['batch']}")
         c["prediction"] = match[0]
+
+
+def place_ranks(configs, machine, plan_exe, work):
+    """config["cores"]: the core of each rank when the ranks outnumber the cores (ch08_plan's
+    "cores", the placement its contention term assumes); none for threads or a rank per core."""
+    path, _, _ = machine_file(json.loads(json.dumps(machine)), work, max(c["workers"] for c in configs))
+    predictions(configs, path, plan_exe, work)
+    for c in configs:
+        if c["ranks"] > 0 and c["prediction"].get("cores"):
+            c["cores"] = c["prediction"]["cores"]
 
 
 def read_machine_arg(args):
@@ -399,6 +434,8 @@ def main():
             if given is None:
                 machine, calibration = calibrate(args, exe, work, env, r)
                 calibrations.append(machine)
+            if r == 0:  # where the model places the ranks of a crowded node (rates play no part)
+                place_ranks(configs, given if given is not None else machine, exe["plan"], work)
             order = list(range(len(configs)))
             if r % 2:
                 order.reverse()

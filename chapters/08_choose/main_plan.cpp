@@ -41,6 +41,11 @@ void print_breakdown(const Layout& l, const Prediction& p, const Machine& machin
                                  "oversubscribed_link)"
                                : "every term",
                 std::max(1.0, p.busy_workers / machine.cores_per_node));
+  if (const std::vector<int> cores = place_on_cores(l, machine); !cores.empty()) {
+    std::printf("  placement        core of rank 0, 1, ...:");
+    for (const int c : cores) std::printf(" %d", c);
+    std::printf("  (a pipeline's stages share a core, a tp group spreads)\n");
+  }
   std::printf("  step             %10.3f ms = %.0f samples/s\n", 1e3 * p.step_s, p.samples_per_s);
   std::printf(
       "  memory per worker: params %.2f GB, grads %.2f GB, optimizer %.2f GB, activations %.2f GB, "
@@ -53,32 +58,36 @@ void print_breakdown(const Layout& l, const Prediction& p, const Machine& machin
 nlohmann::json entry_json(const PlanEntry& e, const Model& model, const Machine& machine) {
   const Layout& l = e.layout;
   const Prediction& p = e.prediction;
-  return {{"dp", l.dp},
-          {"pp", l.pp},
-          {"tp", l.tp},
-          {"m", l.m},
-          {"schedule", l.schedule == Schedule::gpipe ? "gpipe" : "1f1b"},
-          {"zero", l.zero},
-          {"step_s", p.step_s},
-          {"samples_per_s", p.samples_per_s},
-          {"compute_s", p.compute_s},
-          {"tp_comm_s", p.tp_comm_s},
-          {"pp_comm_s", p.pp_comm_s},
-          {"bubble_s", p.bubble_s},
-          {"dp_comm_s", p.dp_comm_s},
-          {"dp_exposed_s", p.dp_exposed_s},
-          {"update_s", p.update_s},
-          {"busy_workers", p.busy_workers},
-          {"crowded_link", p.crowded_link},
-          {"memory_bytes", p.memory.total()},
-          {"fits", p.fits},
-          // Added for scripts/ch08_pages.py: the memory's parts and the planner's one-line reason.
-          {"memory_params_bytes", p.memory.params},
-          {"memory_grads_bytes", p.memory.grads},
-          {"memory_optimizer_bytes", p.memory.optimizer},
-          {"memory_activations_bytes", p.memory.activations},
-          {"memory_buffers_bytes", p.memory.buffers},
-          {"reason", reason(e, model, machine)}};
+  nlohmann::json j = {
+      {"dp", l.dp},
+      {"pp", l.pp},
+      {"tp", l.tp},
+      {"m", l.m},
+      {"schedule", l.schedule == Schedule::gpipe ? "gpipe" : "1f1b"},
+      {"zero", l.zero},
+      {"step_s", p.step_s},
+      {"samples_per_s", p.samples_per_s},
+      {"compute_s", p.compute_s},
+      {"tp_comm_s", p.tp_comm_s},
+      {"pp_comm_s", p.pp_comm_s},
+      {"bubble_s", p.bubble_s},
+      {"dp_comm_s", p.dp_comm_s},
+      {"dp_exposed_s", p.dp_exposed_s},
+      {"update_s", p.update_s},
+      {"busy_workers", p.busy_workers},
+      {"crowded_link", p.crowded_link},
+      {"memory_bytes", p.memory.total()},
+      {"fits", p.fits},
+      // Added for scripts/ch08_pages.py: the memory's parts and the planner's one-line reason.
+      {"memory_params_bytes", p.memory.params},
+      {"memory_grads_bytes", p.memory.grads},
+      {"memory_optimizer_bytes", p.memory.optimizer},
+      {"memory_activations_bytes", p.memory.activations},
+      {"memory_buffers_bytes", p.memory.buffers},
+      {"reason", reason(e, model, machine)}};
+  // A crowded node: the core of each worker the prediction assumes (bench_ch08.py pins the ranks there).
+  if (const std::vector<int> cores = place_on_cores(l, machine); !cores.empty()) j["cores"] = cores;
+  return j;
 }
 
 }  // namespace

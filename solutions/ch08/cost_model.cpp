@@ -3,6 +3,7 @@
 #include "ch08/cost_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -67,6 +68,31 @@ std::vector<int> partition_stages(const std::vector<int>& widths, int pp, int tp
   for (int k = pp; k >= 1; --k) bounds[k - 1] = cut[k][bounds[k]];
   for (int& b : bounds) b = unit_start[b];  // units -> layers
   return bounds;
+}
+
+std::vector<int> place_on_cores(const Layout& layout, const Machine& machine) {
+  const int workers = layout.dp * layout.pp * layout.tp, per_node = std::max(1, machine.workers_per_node);
+  const int cores = machine.cores_per_node;
+  if (cores <= 0 || std::min(workers, per_node) <= cores) return {};
+  // A worker's key: its tp index, then its replica, then its stage (chapter 06 numbers them
+  // r = (d pp + s) tp + t). Sorted by that key, one pipeline's stages are neighbours, and the ranks
+  // of a tp group are as far apart as the node allows.
+  const auto key = [&](int r) {
+    const int t = r % layout.tp, s = (r / layout.tp) % layout.pp, d = r / (layout.tp * layout.pp);
+    return std::array<int, 3>{t, d, s};
+  };
+  std::vector<int> core(static_cast<std::size_t>(workers));
+  for (int first = 0; first < workers; first += per_node) {
+    const int n = std::min(per_node, workers - first);
+    std::vector<int> ranks(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) ranks[static_cast<std::size_t>(i)] = first + i;
+    std::stable_sort(ranks.begin(), ranks.end(), [&](int a, int b) { return key(a) < key(b); });
+    // Contiguous blocks: the i-th of n workers in that order goes to core floor(i cores / n).
+    for (int i = 0; i < n; ++i)
+      core[static_cast<std::size_t>(ranks[static_cast<std::size_t>(i)])] =
+          static_cast<int>(static_cast<long long>(i) * std::min(cores, n) / n);
+  }
+  return core;
 }
 
 Prediction predict(const Model& model, const Layout& layout, const Machine& machine) {

@@ -104,6 +104,16 @@ struct Prediction {
 /// comes back with `invalid` set and no times.
 Prediction predict(const Model& model, const Layout& layout, const Machine& machine);
 
+/// @brief Which core of its node each worker runs on when the node is crowded (more workers than
+/// cores): the placement the contention term assumes, every core carrying the same work.
+/// Workers are numbered as in chapter 06 (tp innermost, then pp, then dp); each node's are sorted
+/// by (tp index, dp index, stage) and dealt to its cores in contiguous blocks, so the stages of one
+/// pipeline share a core (they take turns: one waits while the next computes) and the ranks of a
+/// tp group go to different cores (they compute at the same time and meet at every layer).
+/// @return one core index per worker (0 .. cores_per_node - 1 within its node); empty when no node
+/// is crowded or the machine has no cores to share (cores_per_node = 0: a GPU per worker).
+std::vector<int> place_on_cores(const Layout& layout, const Machine& machine);
+
 /// @brief The workers' stages: contiguous runs of layers (of layer pairs when tp > 1), balanced by
 /// their multiply-adds. @return the first layer of each stage and, last, the number of layers;
 /// empty when pp exceeds the units.

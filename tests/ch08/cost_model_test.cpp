@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace {
 
 using namespace ptt::ch08;
@@ -293,6 +295,41 @@ TEST(CostModel, TermsAddUpToTheStepOnEveryLayout) {
             ++checked;
           }
   EXPECT_GT(checked, 50);
+}
+
+TEST(Placement, ACrowdedNodeKeepsPipelinesTogetherAndSpreadsTpGroups) {
+  // 4 workers on 2 cores. Ranks r = (d pp + s) tp + t (chapter 06).
+  Machine machine = round_machine();
+  machine.cores_per_node = 2;
+  // pp 2 x tp 2: ranks 0, 1 are stage 0 (tp 0, 1), ranks 2, 3 stage 1. Each tp group spans both
+  // cores, and each pipeline (tp 0: ranks 0 and 2; tp 1: ranks 1 and 3) shares one.
+  EXPECT_EQ(place_on_cores(grid(1, 2, 2, 4), machine), (std::vector<int>{0, 1, 0, 1}));
+  // dp 2 x pp 2: ranks 0, 1 are replica 0's two stages, ranks 2, 3 replica 1's.
+  EXPECT_EQ(place_on_cores(grid(2, 2, 1, 4), machine), (std::vector<int>{0, 0, 1, 1}));
+  // dp 2 x tp 2: the tp pairs (0, 1) and (2, 3) split over the cores.
+  EXPECT_EQ(place_on_cores(grid(2, 1, 2, 1), machine), (std::vector<int>{0, 1, 0, 1}));
+  // dp 4: neighbours on the ring share a core.
+  EXPECT_EQ(place_on_cores(grid(4, 1, 1, 1), machine), (std::vector<int>{0, 0, 1, 1}));
+  // Every core gets the same number of workers: 8 on 3 cores, 3 + 3 + 2.
+  machine.cores_per_node = 3;
+  const std::vector<int> eight = place_on_cores(grid(2, 2, 2, 2), machine);
+  ASSERT_EQ(eight.size(), 8u);
+  EXPECT_EQ(std::count(eight.begin(), eight.end(), 0), 3);
+  EXPECT_EQ(std::count(eight.begin(), eight.end(), 1), 3);
+  EXPECT_EQ(std::count(eight.begin(), eight.end(), 2), 2);
+}
+
+TEST(Placement, OnlyACrowdedNodeIsPlaced) {
+  Machine machine = round_machine();
+  EXPECT_TRUE(place_on_cores(grid(4, 1, 1, 1), machine).empty());  // cores_per_node 0: a GPU each
+  machine.cores_per_node = 4;
+  EXPECT_TRUE(place_on_cores(grid(2, 1, 2, 1), machine).empty());  // one worker per core
+  // 16 workers, 8 per node, 4 cores: each node's 8 are placed on its own cores 0-3, two each.
+  const std::vector<int> two_nodes = place_on_cores(grid(2, 2, 4, 2), machine);
+  ASSERT_EQ(two_nodes.size(), 16u);
+  for (int node = 0; node < 2; ++node)
+    for (int c = 0; c < 4; ++c)
+      EXPECT_EQ(std::count(two_nodes.begin() + 8 * node, two_nodes.begin() + 8 * node + 8, c), 2);
 }
 
 TEST(Partition, BalancesMultiplyAdds) {
