@@ -76,7 +76,8 @@ std::vector<int> place_on_cores(const Layout& layout, const Machine& machine) {
   if (cores <= 0 || std::min(workers, per_node) <= cores) return {};
   // A worker's key: its tp index, then its replica, then its stage (chapter 06 numbers them
   // r = (d pp + s) tp + t). Sorted by that key, one pipeline's stages are neighbours, and the ranks
-  // of a tp group are as far apart as the node allows.
+  // of a tp group are as far apart as the node allows. (These are chapter 06's grid_coords() in its
+  // default order; that function sits behind an MPI header, and the model stays MPI-free.)
   const auto key = [&](int r) {
     const int t = r % layout.tp, s = (r / layout.tp) % layout.pp, d = r / (layout.tp * layout.pp);
     return std::array<int, 3>{t, d, s};
